@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { EngineArgsSchema } from './engine';
+import { SnapshotSchema } from './snapshot';
+
+export const HealthComponentSchema = z.object({
+  name: z.string(),
+  metric: z.string(),
+  value: z.number().nullable(),
+  target: z.number(),
+  weight: z.number(),
+  score: z.number().nullable(),
+});
+export type HealthComponent = z.infer<typeof HealthComponentSchema>;
+
+export const HealthScoreSchema = z.object({
+  /** 0–100, or null when too few components had data to judge ("no data"). */
+  score: z.number().nullable(),
+  components: z.array(HealthComponentSchema),
+});
+export type HealthScore = z.infer<typeof HealthScoreSchema>;
+
+export const BottleneckSchema = z.object({
+  kind: z.string(),
+  metric: z.string(),
+  value: z.number(),
+  threshold: z.number(),
+  description: z.string(),
+});
+export type Bottleneck = z.infer<typeof BottleneckSchema>;
+
+export const AnalysisResultSchema = z.object({
+  bottlenecks: z.array(BottleneckSchema),
+  overall_health_score: z.number().nullable(),
+  health_components: z.array(HealthComponentSchema),
+  metrics: SnapshotSchema,
+});
+export type AnalysisResult = z.infer<typeof AnalysisResultSchema>;
+
+export const OptimizationSchema = z.object({
+  parameter: z.string(),
+  current: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+  proposed: z.union([z.string(), z.number(), z.boolean()]),
+  reason: z.string(),
+  addresses: z.string(),
+  expected_improvement_pct: z.tuple([z.number(), z.number()]),
+  source: z.string(),
+});
+export type Optimization = z.infer<typeof OptimizationSchema>;
+
+export const OptimizationPlanSchema = z.object({
+  optimizations: z.array(OptimizationSchema),
+  estimated_total_improvement: z.string(),
+  /** The full engine args the new revision runs: current args with the proposed changes applied. */
+  engine_args: EngineArgsSchema,
+  revision: z.string(),
+});
+export type OptimizationPlan = z.infer<typeof OptimizationPlanSchema>;

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { EngineTypeSchema } from './engine';
+
+const ONE_WEEK_SECONDS = 7 * 24 * 3600;
+
+/** Stage percentages: strictly increasing, each in (0, 100], ending at 100. */
+export const StagesSchema = z
+  .array(z.number().finite().gt(0).lte(100), { invalid_type_error: 'stages must be an array of percentages' })
+  .min(1)
+  .max(20)
+  .refine((s) => s.every((p, i) => i === 0 || p > s[i - 1]), { message: 'stages must be strictly increasing' })
+  .refine((s) => s[s.length - 1] === 100, { message: 'stages must end at 100' });
+
+/** Body of `POST /api/v1/workflows`; unknown fields are rejected so typos never pass silently. */
+export const RolloutRequestSchema = z
+  .object({
+    instance_id: z.string().trim().min(1).max(512),
+    instance_type: EngineTypeSchema,
+    requires_approval: z.boolean().default(false),
+    auto_rollout: z.boolean().default(true),
+    monitoring_duration_seconds: z.number().finite().positive().max(ONE_WEEK_SECONDS).default(300),
+    health_threshold: z.number().finite().gt(0).lte(1).default(0.9),
+    stages: StagesSchema.default([10, 50, 100]),
+    replicas: z.array(z.string().trim().min(1).max(512)).min(1).max(10_000).optional(),
+    approval_timeout_seconds: z.number().finite().positive().max(30 * 24 * 3600).default(24 * 3600),
+  })
+  .strict();
+
+/** What the client sends (defaults optional). */
+export type RolloutRequestInput = z.input<typeof RolloutRequestSchema>;
+/** What the workflow receives: validated, defaults applied. */
+export type RolloutRequest = z.output<typeof RolloutRequestSchema>;

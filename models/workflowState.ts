@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { AnalysisResultSchema, OptimizationPlanSchema } from './analysis';
+import { EngineTypeSchema } from './engine';
+
+export const WorkflowStatusSchema = z.enum([
+  'pending',
+  'running',
+  'awaiting_approval',
+  'rolling_out',
+  'completed',
+  'rejected',
+  'rolled_back',
+  'failed',
+]);
+export type WorkflowStatus = z.infer<typeof WorkflowStatusSchema>;
+
+export const TERMINAL_STATUSES: readonly WorkflowStatus[] = ['completed', 'rejected', 'rolled_back', 'failed'];
+
+export const StepSchema = z.enum([
+  'pending',
+  'collect_metrics',
+  'analyze_performance',
+  'generate_optimizations',
+  'await_approval',
+  'rollout_stage',
+  'monitor_stage',
+  'await_promotion',
+  'rollback',
+  'complete',
+]);
+export type Step = z.infer<typeof StepSchema>;
+
+export const StageStatusSchema = z.enum(['in_progress', 'success', 'failed']);
+
+/** One health reading taken during a stage's monitoring window. */
+export const HealthSampleSchema = z.object({
+  at: z.string(),
+  health_score: z.number().nullable(),
+});
+
+export const StageRecordSchema = z.object({
+  stage: z.string(),
+  percentage: z.number(),
+  status: StageStatusSchema,
+  started_at: z.string(),
+  completed_at: z.string().nullable(),
+  health_score_before: z.number().nullable(),
+  health_score_after: z.number().nullable(),
+  replicas: z.array(z.string()),
+  samples: z.array(HealthSampleSchema),
+  decision: z.string().nullable(),
+});
+export type StageRecord = z.infer<typeof StageRecordSchema>;
+
+/** `GET /api/v1/workflows/{id}` and the workflow's `getState` query answer exactly this. */
+export const WorkflowStateSchema = z.object({
+  workflow_id: z.string(),
+  instance_id: z.string(),
+  instance_type: EngineTypeSchema,
+  status: WorkflowStatusSchema,
+  current_step: StepSchema,
+  current_stage: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  analysis_result: AnalysisResultSchema.nullable(),
+  optimization_plan: OptimizationPlanSchema.nullable(),
+  requires_approval: z.boolean(),
+  auto_rollout: z.boolean(),
+  approved: z.boolean().nullable(),
+  approved_by: z.string().nullable(),
+  approval_comment: z.string().nullable(),
+  rejected_by: z.string().nullable(),
+  rejection_reason: z.string().nullable(),
+  monitoring_duration_seconds: z.number(),
+  health_threshold: z.number(),
+  stages: z.array(z.number()),
+  replicas: z.array(z.string()),
+  rollout_history: z.array(StageRecordSchema),
+  final_health_score: z.number().nullable(),
+  total_improvement: z.string().nullable(),
+  error_message: z.string().nullable(),
+});
+export type WorkflowState = z.infer<typeof WorkflowStateSchema>;
+
+export const WorkflowListSchema = z.object({ workflows: z.array(WorkflowStateSchema) });

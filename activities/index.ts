@@ -1,0 +1,2 @@
+export { createActivities, defaultActivityDeps } from './rolloutActivities';
+export type { RolloutActivities, ActivityDeps, HealthMeasurement, ReplicaTarget } from './rolloutActivities';

@@ -1,0 +1,103 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Client } from '@temporalio/client';
+import { z } from 'zod';
+import { ApproveSchema, RejectSchema, RolloutRequestSchema, WorkflowStatusSchema } from '../models';
+import { logger } from '../runtime/logger';
+import { HttpError, validationError } from './httpError';
+import { RolloutService } from './rolloutService';
+
+export interface AppOptions {
+  taskQueue: string;
+  /** Largest accepted JSON body; larger ones get 413. */
+  bodyLimit?: string;
+}
+
+const ListQuerySchema = z
+  .object({
+    instance_id: z.string().min(1).max(512).optional(),
+    status: WorkflowStatusSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+const WorkflowIdSchema = z.string().min(1).max(255);
+
+function parse<S extends z.ZodTypeAny>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, where);
+  return result.data;
+}
+
+/** Approve/reject bodies are optional: an empty POST means "anonymous, no comment". */
+function bodyOrEmpty(req: Request): unknown {
+  return req.body === undefined || req.body === null ? {} : req.body;
+}
+
+export function createApp(client: Client, opts: AppOptions): express.Express {
+  const service = new RolloutService(client, opts.taskQueue);
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: opts.bodyLimit ?? '64kb', strict: true }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await service.ready();
+      res.json({ status: 'ready', temporal: 'reachable' });
+    } catch (err) {
+      res.status(503).json(new HttpError(503, 'temporal_unreachable', `Temporal is not reachable: ${(err as Error).message}`).toBody());
+    }
+  });
+
+  const api = express.Router();
+
+  api.post('/workflows', async (req, res) => {
+    const request = parse(RolloutRequestSchema, req.body, 'request body');
+    res.status(201).json(await service.start(request));
+  });
+
+  api.get('/workflows', async (req, res) => {
+    const filter = parse(ListQuerySchema, req.query, 'query string');
+    res.json({ workflows: await service.list(filter) });
+  });
+
+  api.get('/workflows/:id', async (req, res) => {
+    res.json(await service.get(parse(WorkflowIdSchema, req.params.id, 'workflow id')));
+  });
+
+  api.post('/workflows/:id/approve', async (req, res) => {
+    const payload = parse(ApproveSchema, bodyOrEmpty(req), 'request body');
+    res.json(await service.approve(parse(WorkflowIdSchema, req.params.id, 'workflow id'), payload));
+  });
+
+  api.post('/workflows/:id/reject', async (req, res) => {
+    const payload = parse(RejectSchema, bodyOrEmpty(req), 'request body');
+    res.json(await service.reject(parse(WorkflowIdSchema, req.params.id, 'workflow id'), payload));
+  });
+
+  app.use('/api/v1', api);
+
+  app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
+
+  // Express 5 forwards rejected promises from async handlers here.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const httpError = toHttpError(err);
+    if (httpError.status >= 500) logger.error({ err }, 'request failed');
+    res.status(httpError.status).json(httpError.toBody());
+  });
+
+  return app;
+}
+
+function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', `Request body is not valid JSON: ${e.message}`, [{ field: '(body)', message: 'invalid JSON' }]);
+  if (e?.type === 'entity.too.large') return new HttpError(413, 'payload_too_large', 'Request body is too large', [{ field: '(body)', message: 'too large' }]);
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new HttpError(415, 'unsupported_media_type', e.message ?? 'Unsupported encoding');
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new HttpError(e.status, 'bad_request', e.message ?? 'Bad request');
+  return new HttpError(500, 'internal', (err as Error)?.message ?? 'Internal error');
+}

@@ -1,0 +1,29 @@
+import type { Bottleneck, Snapshot } from '../models';
+import type { Slo } from './healthScore';
+
+/** Thresholds that are not SLOs: engine-internal signs of trouble. */
+export const BOTTLENECK_THRESHOLDS = {
+  kv_cache_usage: 0.9,
+  preemptions_per_second: 0.1,
+  waiting_per_replica: 1,
+};
+
+/** Each bottleneck carries its evidence: the metric, the value seen and the threshold it crossed. */
+export function detectBottlenecks(snapshot: Snapshot, slo: Slo): Bottleneck[] {
+  const found: Bottleneck[] = [];
+  const add = (kind: string, metric: string, value: number | null, threshold: number, description: string) => {
+    if (value !== null && value > threshold) found.push({ kind, metric, value, threshold, description });
+  };
+  add('kv_cache_pressure', 'kv_cache_usage', snapshot.kv_cache_usage, BOTTLENECK_THRESHOLDS.kv_cache_usage,
+    'KV cache nearly full: new sequences wait for blocks and running ones get preempted');
+  add('preemption', 'preemptions_per_second', snapshot.preemptions_per_second, BOTTLENECK_THRESHOLDS.preemptions_per_second,
+    'Requests are preempted and recomputed for lack of KV-cache space');
+  const waitingPerReplica =
+    snapshot.requests_waiting === null || snapshot.replicas === 0 ? null : snapshot.requests_waiting / snapshot.replicas;
+  add('queue_backlog', 'requests_waiting_per_replica', waitingPerReplica, BOTTLENECK_THRESHOLDS.waiting_per_replica,
+    'Requests queue before the scheduler admits them');
+  add('high_ttft', 'ttft_p95_ms', snapshot.ttft_p95_ms, slo.ttft_p95_ms, 'Time to first token p95 is above its SLO');
+  add('high_itl', 'itl_p95_ms', snapshot.itl_p95_ms, slo.itl_p95_ms, 'Inter-token latency p95 is above its SLO');
+  add('errors', 'error_rate', snapshot.error_rate, slo.error_rate, 'Error rate is above its SLO');
+  return found;
+}

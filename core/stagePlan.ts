@@ -1,0 +1,39 @@
+/**
+ * Stage sizing. Replicas keep their identity across stages: stage n moves a prefix of the
+ * replica list, so the 50% stage contains the 10% stage's replicas and the changed set only grows.
+ */
+export interface PlannedStage {
+  label: string;
+  percentage: number;
+  /** Every replica that runs the new config once this stage is applied. */
+  replicas: string[];
+  /** The replicas this stage changes (not changed by an earlier stage). */
+  added: string[];
+}
+
+/** ceil(p/100 × N), at least 1, never fewer than the stage before, never more than N. */
+export function replicasForStage(percentage: number, total: number, previousCount = 0): number {
+  if (total <= 0) return 0;
+  const wanted = Math.ceil((percentage / 100) * total - 1e-9);
+  return Math.min(total, Math.max(wanted, 1, previousCount));
+}
+
+export function stageLabel(percentage: number): string {
+  return `${Number.isInteger(percentage) ? percentage : Number(percentage.toFixed(2))}%`;
+}
+
+export function planStages(stages: number[], replicas: string[]): PlannedStage[] {
+  const planned: PlannedStage[] = [];
+  let previousCount = 0;
+  for (const percentage of stages) {
+    const count = replicasForStage(percentage, replicas.length, previousCount);
+    planned.push({
+      label: stageLabel(percentage),
+      percentage,
+      replicas: replicas.slice(0, count),
+      added: replicas.slice(previousCount, count),
+    });
+    previousCount = count;
+  }
+  return planned;
+}

@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
+import { PROJECT_ROOT } from './temporalBinaries';
+
+/** History lives in a file under the git-ignored .data/, so a restart keeps past rollouts. */
+export const DEV_SERVER_DB = path.join(PROJECT_ROOT, '.data', 'temporal.db');
+
+export interface DevServerSettings {
+  ip: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  dbFile: string;
+}
+
+/** `temporal server start-dev` arguments, including the custom search attributes the workflow writes. */
+export function devServerArgs(s: DevServerSettings): string[] {
+  const attributes = SEARCH_ATTRIBUTE_KEYS.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
+  return [
+    'server', 'start-dev',
+    '--ip', s.ip,
+    '--port', String(s.port),
+    '--ui-port', String(s.uiPort),
+    '--namespace', s.namespace,
+    '--db-filename', s.dbFile,
+    '--log-level', 'warn',
+    ...attributes,
+  ];
+}

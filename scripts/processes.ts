@@ -1,0 +1,44 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PROJECT_ROOT } from './temporalBinaries';
+
+export const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+
+/** Spawns a child whose output lines are prefixed with its name, so one terminal shows them all. */
+export function spawnNamed(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = `[${name}]`.padEnd(11);
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = '';
+    stream?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) process.stdout.write(`${prefix} ${line}\n`);
+    });
+  }
+  return child;
+}
+
+export async function waitForPort(host: string, port: number, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await sleep(200);
+  }
+  throw new Error(`${what} did not listen on ${host}:${port} within ${timeoutMs / 1000}s`);
+}
+
+export function splitHostPort(address: string, defaultPort: number): { host: string; port: number } {
+  const [host, port] = address.replace(/^https?:\/\//, '').split(':');
+  return { host: host || '127.0.0.1', port: port ? Number(port) : defaultPort };
+}

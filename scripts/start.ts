@@ -1,0 +1,75 @@
+/**
+ * `npm start`: the whole system on embedded defaults — Temporal dev server (unless TEMPORAL_ADDRESS
+ * points at one), fleet simulator, worker and gateway — and stops everything on Ctrl-C.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { intFromEnv, temporalSettings } from '../runtime/settings';
+import { spawnNamed, splitHostPort, TSX, waitForPort } from './processes';
+import { ensureTemporalBinaries } from './temporalBinaries';
+
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function stopAll(code: number): void {
+  if (stopping) return;
+  stopping = true;
+  // Reverse order: gateway and worker stop before the server they talk to.
+  for (const child of [...children].reverse()) if (child.exitCode === null) child.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 3000).unref();
+  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() => process.exit(code));
+}
+
+function run(name: string, script: string, env: NodeJS.ProcessEnv = {}): void {
+  const child = spawnNamed(name, TSX, [script], env);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[start] ${name} exited (${signal ?? code}); stopping everything`);
+      stopAll(1);
+    }
+  });
+  children.push(child);
+}
+
+async function main(): Promise<void> {
+  const embedded = !process.env.TEMPORAL_ADDRESS;
+  const settings = temporalSettings();
+  const { host: temporalHost, port: temporalPort } = splitHostPort(settings.address, 7233);
+  const uiPort = intFromEnv(process.env.TEMPORAL_UI_PORT, 8233);
+  const apiHost = process.env.HOST || '127.0.0.1';
+  const apiPort = intFromEnv(process.env.PORT, 8002);
+  const simPort = intFromEnv(process.env.SIM_VLLM_PORT, 8000);
+
+  if (embedded) {
+    ensureTemporalBinaries((line) => console.log(`[tools] ${line}`));
+    run('temporal', 'scripts/temporal.ts', { TEMPORAL_PORT: String(temporalPort), TEMPORAL_IP: temporalHost });
+  }
+  await waitForPort(temporalHost, temporalPort, 60_000, 'Temporal');
+  run('sim', 'simulator/main.ts');
+  run('worker', 'worker/main.ts');
+  run('api', 'api/main.ts');
+  await Promise.all([
+    waitForPort('127.0.0.1', simPort, 30_000, 'fleet simulator'),
+    waitForPort(apiHost, apiPort, 60_000, 'gateway'),
+  ]);
+  console.log(
+    [
+      '',
+      'servetune is up:',
+      `  REST gateway     http://${apiHost}:${apiPort}/api/v1/workflows`,
+      `  Temporal         ${settings.address} (namespace ${settings.namespace}, task queue ${settings.taskQueue})`,
+      embedded ? `  Temporal Web UI  http://${temporalHost}:${uiPort}` : '',
+      `  simulated vLLM   http://127.0.0.1:${simPort}  (replicas: /servetune/v1/replicas)`,
+      'Ctrl-C stops everything.',
+      '',
+    ]
+      .filter((l) => l !== '')
+      .join('\n'),
+  );
+}
+
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+main().catch((err) => {
+  console.error(`[start] ${(err as Error).message}`);
+  stopAll(1);
+});

@@ -1,0 +1,91 @@
+import { detectBottlenecks } from '../../../core/bottlenecks';
+import { DEFAULT_SLO } from '../../../core/healthScore';
+import { combineImprovements, planOptimizations, rulesFor } from '../../../core/planner';
+import { VLLM_LIMITS } from '../../../core/knowledge/vllm';
+import type { EngineArgs } from '../../../models';
+import { snapshot } from './snapshotFixture';
+
+const vllmDefaults: EngineArgs = { max_num_seqs: 256, gpu_memory_utilization: 0.9, enable_prefix_caching: false };
+
+function plan(overrides: Parameters<typeof snapshot>[0], args: EngineArgs = vllmDefaults) {
+  const s = snapshot(overrides);
+  return planOptimizations({ engine: 'vllm', snapshot: s, bottlenecks: detectBottlenecks(s, DEFAULT_SLO), currentArgs: args, revision: 'rev-1' });
+}
+
+describe('detectBottlenecks', () => {
+  it('finds nothing in a healthy snapshot', () => {
+    expect(detectBottlenecks(snapshot(), DEFAULT_SLO)).toEqual([]);
+  });
+
+  it('carries evidence: metric, value and threshold', () => {
+    const found = detectBottlenecks(snapshot({ kv_cache_usage: 0.97, preemptions_per_second: 2, ttft_p95_ms: 900 }), DEFAULT_SLO);
+    expect(found.map((b) => b.kind)).toEqual(['kv_cache_pressure', 'preemption', 'high_ttft']);
+    expect(found[0]).toMatchObject({ metric: 'kv_cache_usage', value: 0.97, threshold: 0.9 });
+    expect(found[2]).toMatchObject({ metric: 'ttft_p95_ms', value: 900, threshold: 500 });
+  });
+
+  it('measures queue backlog per replica', () => {
+    expect(detectBottlenecks(snapshot({ requests_waiting: 30, replicas: 10 }), DEFAULT_SLO).map((b) => b.kind)).toEqual(['queue_backlog']);
+    expect(detectBottlenecks(snapshot({ requests_waiting: 5, replicas: 10 }), DEFAULT_SLO)).toEqual([]);
+  });
+
+  it('ignores missing metrics rather than reading them as zero or as trouble', () => {
+    expect(detectBottlenecks(snapshot({ kv_cache_usage: null, ttft_p95_ms: null, error_rate: null }), DEFAULT_SLO)).toEqual([]);
+  });
+});
+
+describe('vLLM planner', () => {
+  it('raises gpu_memory_utilization under KV pressure, within its hard limit', () => {
+    const p = plan({ kv_cache_usage: 0.97, preemptions_per_second: 1 });
+    expect(p.engine_args.gpu_memory_utilization).toBe(0.95);
+    const atLimit = plan({ kv_cache_usage: 0.97 }, { ...vllmDefaults, gpu_memory_utilization: VLLM_LIMITS.gpu_memory_utilization.max });
+    expect(atLimit.optimizations.find((o) => o.parameter === 'gpu_memory_utilization')).toBeUndefined();
+  });
+
+  it('enables prefix caching when time to first token is high', () => {
+    const p = plan({ ttft_p95_ms: 1200 });
+    expect(p.optimizations.map((o) => o.parameter)).toEqual(['enable_prefix_caching']);
+    expect(p.engine_args).toEqual({ ...vllmDefaults, enable_prefix_caching: true });
+    expect(plan({ ttft_p95_ms: 1200 }, { ...vllmDefaults, enable_prefix_caching: true }).optimizations).toEqual([]);
+  });
+
+  it('grows max_num_seqs for a queue only while KV memory has room', () => {
+    expect(plan({ requests_waiting: 50 }).engine_args.max_num_seqs).toBe(384);
+    const full = plan({ requests_waiting: 50, kv_cache_usage: 0.97 });
+    expect(full.engine_args.max_num_seqs).toBe(256);
+    expect(plan({ requests_waiting: 50 }, { max_num_seqs: 1000 }).engine_args.max_num_seqs).toBe(VLLM_LIMITS.max_num_seqs.max);
+  });
+
+  it('shrinks max_num_seqs when inter-token latency is high', () => {
+    expect(plan({ itl_p95_ms: 90 }).engine_args.max_num_seqs).toBe(192);
+    expect(plan({ itl_p95_ms: 90 }, { max_num_seqs: 8 }).optimizations).toEqual([]);
+  });
+
+  it('uses engine defaults for flags the replica does not report', () => {
+    const p = plan({ kv_cache_usage: 0.97 }, {});
+    const kv = p.optimizations.find((o) => o.parameter === 'gpu_memory_utilization')!;
+    expect(kv.current).toBeNull();
+    expect(kv.proposed).toBe(0.95);
+  });
+
+  it('cites a source and an expected effect range for every rule', () => {
+    for (const rule of rulesFor('vllm')) {
+      expect(rule.source).toMatch(/vLLM docs/);
+      expect(rule.expected_improvement_pct[0]).toBeLessThan(rule.expected_improvement_pct[1]);
+    }
+  });
+
+  it('derives the total estimate from the rules that fired', () => {
+    const p = plan({ kv_cache_usage: 0.97, ttft_p95_ms: 1200 });
+    expect(p.optimizations).toHaveLength(2);
+    expect(p.estimated_total_improvement).toBe('15-48%');
+    expect(plan({}).estimated_total_improvement).toBe('0%');
+    expect(plan({}).optimizations).toEqual([]);
+    expect(combineImprovements([[10, 25], [5, 30]])).toEqual([15, 48]);
+  });
+
+  it('has no rules yet for TGI and SGLang', () => {
+    const s = snapshot({ kv_cache_usage: 0.99 });
+    expect(planOptimizations({ engine: 'tgi', snapshot: s, bottlenecks: detectBottlenecks(s, DEFAULT_SLO), currentArgs: {}, revision: 'r' }).optimizations).toEqual([]);
+  });
+});

@@ -1,0 +1,2 @@
+// The worker bundles this file: everything exported here runs inside the deterministic workflow sandbox.
+export { rolloutWorkflow } from './rollout';

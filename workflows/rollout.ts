@@ -1,0 +1,248 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ReplicaTarget, RolloutActivities } from '../activities';
+import type { EngineSample } from '../metrics';
+import type { AbortPayload, ReplicaConfig, RolloutRequest, WorkflowState, WorkflowStatus } from '../models';
+import { healthGate } from '../core/healthGate';
+import type { Slo } from '../core/healthScore';
+import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
+import { planStages, type PlannedStage } from '../core/stagePlan';
+import { monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../core/transitions';
+import { abortSignal, approveSignal, getStateQuery, promoteSignal, rejectSignal } from './definitions';
+import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttributes';
+
+export interface RolloutWorkflowInput extends RolloutRequest {
+  slo?: Slo;
+}
+
+const NON_RETRYABLE_TYPES = ['ConfigRejected', 'InvalidReplicaAnswer'];
+
+/** Reads: cheap and idempotent, so retried quickly a few times before the rollout gives up. */
+const reads = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+/** Config pushes restart engines: long, heartbeating, idempotent by revision so a retry cannot apply twice. */
+const pushes = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+/** The baseline window before any change; short, since the monitoring windows carry the real evidence. */
+const MAX_BASELINE_SECONDS = 5;
+
+export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<WorkflowState> {
+  const state = initialState(workflowInfo().workflowId, input, nowIso());
+  /** Replicas this rollout changed, with the config each had before: the compensation's to-do list. */
+  const changed = new Map<string, ReplicaTarget>();
+  let abortRequest: AbortPayload | null = null;
+  let promotions = 0;
+
+  setHandler(getStateQuery, () => state);
+  setHandler(approveSignal, (p) => {
+    if (state.status !== 'awaiting_approval' || state.approved !== null) return;
+    update({ approved: true, approved_by: p.approved_by, approval_comment: p.comment ?? null });
+  });
+  setHandler(rejectSignal, (p) => {
+    if (state.status !== 'awaiting_approval' || state.approved !== null) return;
+    update({ approved: false, rejected_by: p.rejected_by, rejection_reason: p.reason ?? null });
+  });
+  setHandler(promoteSignal, () => void promotions++);
+  setHandler(abortSignal, (p) => {
+    if (!abortRequest) abortRequest = { aborted_by: p?.aborted_by ?? 'anonymous', reason: p?.reason };
+  });
+
+  function update(patch: Partial<WorkflowState>): void {
+    Object.assign(state, patch, { updated_at: nowIso() });
+    upsertSearchAttributes([
+      { key: STATUS_KEY, value: state.status },
+      { key: STAGE_KEY, value: state.current_stage ?? 'none' },
+    ]);
+  }
+
+  function finish(status: WorkflowStatus, patch: Partial<WorkflowState> = {}): WorkflowState {
+    update({ status, current_step: 'complete', ...patch });
+    return state;
+  }
+
+  const abortMessage = () => `Aborted by ${abortRequest?.aborted_by}${abortRequest?.reason ? `: ${abortRequest.reason}` : ''}`;
+
+  async function rollback(reason: string): Promise<WorkflowState> {
+    update({ current_step: 'rollback' });
+    const targets = [...changed.values()];
+    try {
+      if (targets.length > 0) await pushes.rollbackReplicas({ targets });
+    } catch (err) {
+      return finish('failed', { error_message: `${reason}; rollback incomplete: ${failureMessage(err)}` });
+    }
+    return finish('rolled_back', { error_message: `${reason}, rolled back changes` });
+  }
+
+  upsertSearchAttributes([
+    { key: DEPLOYMENT_KEY, value: input.instance_id },
+    { key: ENGINE_KEY, value: input.instance_type },
+  ]);
+
+  try {
+    // collect_metrics: who the replicas are, what they run, and how they perform now.
+    update({ status: 'running', current_step: 'collect_metrics' });
+    const replicas = await reads.discoverReplicas({ instance_id: input.instance_id, replicas: input.replicas });
+    const configs = await reads.readReplicaConfigs({ replicas });
+    update({ replicas });
+    const baselineStart = await reads.measureHealth({ engine: input.instance_type, replicas });
+    await condition(() => abortRequest !== null, toMs(Math.min(input.monitoring_duration_seconds, MAX_BASELINE_SECONDS)));
+    if (abortRequest) return finish('rejected', { error_message: abortMessage() });
+    const baselineEnd = await reads.measureHealth({ engine: input.instance_type, replicas });
+
+    update({ current_step: 'analyze_performance' });
+    const analysis = await reads.analyzePerformance({ start: baselineStart.sample, end: baselineEnd.sample, slo: input.slo });
+    update({ analysis_result: analysis });
+
+    update({ current_step: 'generate_optimizations' });
+    const plan = await reads.generateOptimizations({
+      engine: input.instance_type,
+      analysis,
+      currentArgs: configs[0].engine_args,
+      revision: `servetune-${state.workflow_id}`,
+    });
+    update({ optimization_plan: plan });
+    if (plan.optimizations.length === 0) {
+      return finish('completed', {
+        final_health_score: analysis.overall_health_score,
+        total_improvement: 'No bottleneck the planner can address; nothing rolled out',
+      });
+    }
+
+    if (input.requires_approval) {
+      update({ status: 'awaiting_approval', current_step: 'await_approval' });
+      const decided = await condition(
+        () => state.approved !== null || abortRequest !== null,
+        toMs(input.approval_timeout_seconds),
+      );
+      if (abortRequest) return finish('rejected', { error_message: abortMessage() });
+      if (!decided) {
+        return finish('rejected', {
+          approved: false,
+          error_message: `Approval timed out after ${input.approval_timeout_seconds}s`,
+        });
+      }
+      if (state.approved === false) {
+        return finish('rejected', { error_message: `Rejected by ${state.rejected_by}${state.rejection_reason ? `: ${state.rejection_reason}` : ''}` });
+      }
+    }
+
+    const stages = planStages(input.stages, replicas);
+    let scoreBefore = analysis.overall_health_score;
+    for (const [index, stage] of stages.entries()) {
+      const outcome = await runStage(stage, scoreBefore, configs);
+      if (outcome.failure) return await rollback(outcome.failure);
+      scoreBefore = outcome.score;
+      const next = nextAfterStage({ gatePassed: true, isLastStage: index === stages.length - 1, autoRollout: input.auto_rollout });
+      if (next === 'await_promotion') {
+        update({ current_step: 'await_promotion' });
+        const wanted = promotions + 1;
+        const promoted = await condition(() => promotions >= wanted || abortRequest !== null, toMs(input.approval_timeout_seconds));
+        if (abortRequest) return await rollback(abortMessage());
+        if (!promoted) return await rollback(`No promotion within ${input.approval_timeout_seconds}s`);
+      }
+    }
+
+    return finish('completed', {
+      final_health_score: scoreBefore,
+      total_improvement: describeImprovement(analysis.overall_health_score, scoreBefore, plan.estimated_total_improvement),
+    });
+  } catch (err) {
+    if (isCancellation(err)) {
+      // Cancelling a rollout must not leave half the fleet on the new config.
+      await CancellationScope.nonCancellable(() => rollback('Rollout cancelled'));
+      throw err;
+    }
+    const message = failureMessage(err);
+    log.error('rollout step failed', { error: message, step: state.current_step });
+    if (changed.size > 0) return await rollback(`${message}`);
+    return finish('failed', { error_message: message });
+  }
+
+  /** rollout_stage → monitor_stage → health gate. Returns the stage's score, or why it failed. */
+  async function runStage(
+    stage: PlannedStage,
+    before: number | null,
+    configs: ReplicaConfig[],
+  ): Promise<{ score: number | null; failure?: string }> {
+    const plan = state.optimization_plan!;
+    const record = startedStage(stage, before, nowIso());
+    state.rollout_history.push(record);
+    update({ status: 'rolling_out', current_step: 'rollout_stage', current_stage: stage.label });
+
+    const previousByAddress = new Map(state.replicas.map((address, i) => [address, configs[i]]));
+    for (const address of stage.added) {
+      const previous = previousByAddress.get(address)!;
+      // Recorded before the push: a push that half-happened must still be undone.
+      changed.set(address, { address, revision: previous.revision, engine_args: previous.engine_args });
+    }
+    await pushes.applyConfig({ replicas: stage.added, revision: plan.revision, engine_args: plan.engine_args });
+    if (abortRequest) return endStage(record, null, abortMessage());
+
+    update({ current_step: 'monitor_stage' });
+    const window = state.monitoring_duration_seconds;
+    const start = await reads.measureHealth({ engine: state.instance_type, replicas: stage.replicas });
+    const ticks = monitoringTicks(window, samplingIntervalSeconds(window));
+    let elapsed = 0;
+    let consecutiveFailures = 0;
+    let after: number | null = null;
+    for (const [i, tick] of ticks.entries()) {
+      await condition(() => abortRequest !== null, toMs(tick - elapsed));
+      elapsed = tick;
+      if (abortRequest) return endStage(record, after, abortMessage());
+      const m = await reads.measureHealth({ engine: state.instance_type, replicas: stage.replicas, since: start.sample, slo: input.slo });
+      after = m.health?.score ?? null;
+      record.samples.push({ at: nowIso(), health_score: after });
+      update({ rollout_history: state.rollout_history });
+      const gate = healthGate({ before, after, threshold: state.health_threshold });
+      consecutiveFailures = gate.passed ? 0 : consecutiveFailures + 1;
+      const isFinalSample = i === ticks.length - 1;
+      if (shouldStopMonitoring({ consecutiveFailures, isFinalSample })) return endStage(record, after, gate.reason);
+      if (isFinalSample) {
+        endStage(record, after, null, gate.reason);
+        return { score: after };
+      }
+    }
+    return endStage(record, after, 'Monitoring window produced no samples');
+  }
+
+  function endStage(record: WorkflowState['rollout_history'][number], after: number | null, failure: string | null, decision?: string) {
+    record.status = failure ? 'failed' : 'success';
+    record.completed_at = nowIso();
+    record.health_score_after = after;
+    record.decision = failure ?? decision ?? null;
+    update({ rollout_history: state.rollout_history });
+    return { score: after, failure: failure ?? undefined };
+  }
+}
+
+function nowIso(): string {
+  // Date.now() inside a workflow is the deterministic workflow clock (replay-safe).
+  return new Date(Date.now()).toISOString();
+}
+
+function toMs(seconds: number): number {
+  return Math.max(1, Math.round(seconds * 1000));
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return failureMessage(err.cause);
+  if (err instanceof ApplicationFailure) return err.message;
+  return (err as Error)?.message ?? String(err);
+}

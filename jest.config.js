@@ -3,12 +3,14 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // Workflow tests boot Temporal servers; let slower machines finish their first run.
   transform: {
     // tsconfig's isolatedModules makes ts-jest transpile per file; type-checking is `npm run typecheck`'s job.
     '^.+\\.ts$': ['ts-jest', {}],
   },
   // Temporal's native runtime keeps a handle open after the last test; without this jest waits forever.
   forceExit: true,
+  globalSetup: '<rootDir>/tests/helpers/globalSetup.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
   collectCoverageFrom: [

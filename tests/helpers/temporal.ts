@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/searchAttributes';
+
+let runtimeInstalled = false;
+
+/** One native runtime per jest worker process, logging only warnings. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by an earlier file in this worker.
+  }
+}
+
+function binary(envVar: string): string {
+  const p = process.env[envVar];
+  if (!p) throw new Error(`${envVar} is not set: run the tests through jest (its globalSetup installs the Temporal binaries)`);
+  return p;
+}
+
+/** A real Temporal dev server (the CLI's start-dev), with the rollout's search attributes registered. */
+export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: binary('TEMPORAL_CLI_PATH') },
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+    },
+  });
+}
+
+/** The time-skipping test server: timers fire as soon as nothing else is running. */
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: binary('TEMPORAL_TEST_SERVER_PATH') } },
+  });
+}
+
+export function workflowBundle(): WorkflowBundle {
+  return { code: readFileSync(binary('SERVETUNE_TEST_WORKFLOW_BUNDLE'), 'utf8') };
+}

@@ -1,0 +1,74 @@
+/**
+ * Helpers shared by engine adapters: reduce the series of one metric on one page to a single
+ * number or histogram. Every helper returns `undefined` when the metric is absent or unusable
+ * (non-finite values, incomplete or inconsistent histograms), never 0.
+ */
+import { Bucket, HistogramSample, histogramFromBuckets, mergeHistograms } from '../histogram';
+import { PromSample, parsePromFloat } from '../prometheusText';
+import { HistogramSampleSchema } from '../sample';
+
+export type SampleIndex = Map<string, PromSample[]>;
+
+/** Sum over every series; undefined if there is none or any is not finite (or negative when `nonNegative`). */
+export function sumSeries(series: readonly PromSample[] | undefined, nonNegative = false): number | undefined {
+  if (!series || series.length === 0) return undefined;
+  let total = 0;
+  for (const s of series) {
+    if (!Number.isFinite(s.value) || (nonNegative && s.value < 0)) return undefined;
+    total += s.value;
+  }
+  return total;
+}
+
+/** Mean over every series; undefined if there is none or any is not finite. */
+export function meanSeries(series: readonly PromSample[] | undefined): number | undefined {
+  const total = sumSeries(series);
+  return total === undefined ? undefined : total / (series as PromSample[]).length;
+}
+
+function groupKey(labels: Record<string, string>): string {
+  return JSON.stringify(
+    Object.entries(labels)
+      .filter(([k]) => k !== 'le')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
+/**
+ * The histogram `base` (its `_bucket`, `_sum`, `_count` series) summed over all label sets, as
+ * PromQL `sum by (le)` would. Each label set must have buckets and a total (`+Inf` bucket, else
+ * `_count`); all label sets must share the same bounds. Otherwise undefined.
+ */
+export function readHistogram(index: SampleIndex, base: string): HistogramSample | undefined {
+  const bucketSeries = index.get(`${base}_bucket`) ?? [];
+  if (bucketSeries.length === 0) return undefined;
+  const groups = new Map<string, { buckets: Bucket[]; sum?: number; count?: number }>();
+  const group = (labels: Record<string, string>) => {
+    const key = groupKey(labels);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { buckets: [] }));
+    return g;
+  };
+  for (const s of bucketSeries) {
+    const le = parsePromFloat(s.labels.le ?? '');
+    if (le === undefined || Number.isNaN(le) || !Number.isFinite(s.value)) return undefined;
+    group(s.labels).buckets.push([le, s.value]);
+  }
+  for (const s of index.get(`${base}_sum`) ?? []) group(s.labels).sum = s.value;
+  for (const s of index.get(`${base}_count`) ?? []) group(s.labels).count = s.value;
+
+  const hs: HistogramSample[] = [];
+  for (const g of groups.values()) {
+    if (g.buckets.length === 0) return undefined; // _sum/_count without buckets
+    const sum = g.sum !== undefined && Number.isFinite(g.sum) ? g.sum : null;
+    const total = g.count !== undefined && Number.isFinite(g.count) ? g.count : undefined;
+    const h = histogramFromBuckets(g.buckets, { sum, total });
+    if (!h || !HistogramSampleSchema.safeParse(h).success) return undefined;
+    hs.push(h);
+  }
+  try {
+    return mergeHistograms(hs);
+  } catch {
+    return undefined;
+  }
+}

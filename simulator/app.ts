@@ -1,0 +1,138 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ConfigPushSchema, FaultSchema, LoadSchema, type ReplicaList } from '../models';
+import type { SimDeployment } from './deployment';
+import { sendError, sendInvalid, zodDetails } from './http';
+
+/** What a `malformed_metrics` replica serves: broken exposition lines and an HTML error page. */
+export const MALFORMED_METRICS_BODY = [
+  '# HELP vllm:num_requests_running Number of requests in model execution batches.',
+  '# TYPE vllm:num_requests_running gauge',
+  'vllm:num_requests_running{engine="0",model_name="meta-llama/Llama-3.1-8B-Instruct" 12.0',
+  'vllm:kv_cache_usage_perc{engine="0"} not-a-number',
+  'vllm:time_to_first_token_seconds_bucket{le=} 3 4 5',
+  '<html><body><h1>502 Bad Gateway</h1></body></html>',
+  '\u0000\u0001\u0002 garbage',
+  '',
+].join('\n');
+
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Replica index from the `/replicas/:index` mount, or undefined if it names no replica. */
+function replicaIndex(req: Request, deployment: SimDeployment): number | undefined {
+  const raw = String(req.params.index ?? '');
+  if (!/^\d+$/.test(raw)) return undefined;
+  const i = Number(raw);
+  return deployment.replica(i) ? i : undefined;
+}
+
+function replicaRouter(deployment: SimDeployment): express.Router {
+  const router = express.Router({ mergeParams: true });
+  const index = (req: Request) => replicaIndex(req, deployment) as number;
+
+  router.get('/health', (_req, res) => {
+    res.status(200).end();
+  });
+
+  router.get('/metrics', (req, res) => {
+    const i = index(req);
+    res.type(PROMETHEUS_CONTENT_TYPE);
+    if (deployment.hasFault(i, 'malformed_metrics')) {
+      res.status(200).send(MALFORMED_METRICS_BODY);
+      return;
+    }
+    res.status(200).send(deployment.scrape(i));
+  });
+
+  router.get('/servetune/v1/config', (req, res) => {
+    res.json(deployment.replica(index(req))!.config());
+  });
+
+  router.put('/servetune/v1/config', express.json({ limit: '1mb' }), (req, res) => {
+    const parsed = ConfigPushSchema.safeParse(req.body);
+    if (!parsed.success) return sendInvalid(res, zodDetails(parsed.error));
+    const result = deployment.pushConfig(index(req), parsed.data);
+    if (result.status === 400) return sendInvalid(res, result.issues, 'invalid_engine_args');
+    if (result.status === 422) return sendError(res, 422, 'apply_failed', result.reason);
+    res.status(200).json(result.config);
+  });
+
+  return router;
+}
+
+/** The HTTP surface of one simulated deployment (one port). */
+export function createDeploymentApp(deployment: SimDeployment): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  // Replica routes: an unknown index is a 404; an `unreachable` replica resets the connection.
+  app.use('/replicas/:index', (req: Request, res: Response, next: NextFunction) => {
+    const i = replicaIndex(req, deployment);
+    if (i === undefined) return sendError(res, 404, 'not_found', `no replica ${req.params.index} in this deployment`);
+    if (deployment.hasFault(i, 'unreachable')) {
+      req.socket.destroy();
+      return;
+    }
+    next();
+  });
+  app.use('/replicas/:index', replicaRouter(deployment));
+
+  app.get('/servetune/v1/replicas', (_req, res) => {
+    const body: ReplicaList = { replicas: deployment.addresses() };
+    res.json(body);
+  });
+
+  app.get('/health', (_req, res) => {
+    res.status(200).end();
+  });
+
+  app.get('/sim/v1/state', (_req, res) => {
+    res.json(deployment.state());
+  });
+
+  app.get('/sim/v1/faults', (_req, res) => {
+    res.json({ faults: deployment.listFaults() });
+  });
+
+  app.post('/sim/v1/faults', express.json({ limit: '1mb' }), (req, res) => {
+    const parsed = FaultSchema.safeParse(req.body);
+    if (!parsed.success) return sendInvalid(res, zodDetails(parsed.error));
+    const added = deployment.addFault(parsed.data);
+    if (!added.ok) return sendInvalid(res, added.issues);
+    res.status(201).json({ faults: deployment.listFaults() });
+  });
+
+  app.delete('/sim/v1/faults', (_req, res) => {
+    deployment.clearFaults();
+    res.status(200).json({ faults: [] });
+  });
+
+  app.get('/sim/v1/load', (_req, res) => {
+    res.json({ load: deployment.getLoad() });
+  });
+
+  app.put('/sim/v1/load', express.json({ limit: '1mb' }), (req, res) => {
+    const parsed = LoadSchema.safeParse(req.body);
+    if (!parsed.success) return sendInvalid(res, zodDetails(parsed.error));
+    deployment.setLoad(parsed.data);
+    res.status(200).json({ load: deployment.getLoad() });
+  });
+
+  app.use((req: Request, res: Response) => {
+    sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path}`);
+  });
+
+  // Malformed JSON and other errors thrown by middleware.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e?.type === 'entity.parse.failed') {
+      return sendInvalid(res, [{ field: 'body', message: `malformed JSON: ${e.message ?? ''}`.trim() }]);
+    }
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+      return sendError(res, e.status, 'invalid_request', e.message ?? 'bad request');
+    }
+    sendError(res, 500, 'internal', e?.message ?? 'internal error');
+  });
+
+  return app;
+}

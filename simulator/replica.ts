@@ -1,0 +1,53 @@
+import type { EngineArgs, ReplicaConfig } from '../models';
+import { advanceAccumulated, emptyAccumulated } from './accumulator';
+import { INITIAL_REVISION } from './degrade';
+import type { Accumulated, EngineModel, Performance } from './engines/types';
+
+/**
+ * One simulated replica: what its agent reports (revision, engine args, pushes that changed it) and the
+ * metrics its engine has accumulated. Counters persist across config pushes (the simulated agent's restart
+ * keeps them), so rates over a window that spans a push stay non-negative.
+ */
+export class SimReplica {
+  revision = INITIAL_REVISION;
+  engineArgs: EngineArgs;
+  configPushes = 0;
+  readonly accumulated: Accumulated;
+  private lastAdvancedMs: number;
+
+  constructor(
+    readonly index: number,
+    readonly address: string,
+    readonly engine: EngineModel,
+    nowMs: number,
+  ) {
+    this.engineArgs = { ...engine.defaultArgs };
+    this.accumulated = emptyAccumulated(engine.histogramBuckets);
+    this.lastAdvancedMs = nowMs;
+  }
+
+  config(): ReplicaConfig {
+    return { revision: this.revision, engine: this.engine.engine, engine_args: { ...this.engineArgs } };
+  }
+
+  /** Grow counters and histograms from the last advance to `nowMs` at the steady state `perf`. */
+  advance(nowMs: number, perf: Performance): void {
+    const dt = (nowMs - this.lastAdvancedMs) / 1000;
+    if (dt <= 0) return;
+    advanceAccumulated(
+      this.accumulated,
+      this.engine.histogramBuckets,
+      dt,
+      this.engine.counterRates(perf),
+      this.engine.observations(perf),
+    );
+    this.lastAdvancedMs = nowMs;
+  }
+
+  /** Switch to a new revision (the caller has validated the args and advanced the clock). */
+  apply(revision: string, engineArgs: EngineArgs): void {
+    this.revision = revision;
+    this.engineArgs = { ...engineArgs };
+    this.configPushes += 1;
+  }
+}

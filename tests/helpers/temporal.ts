@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/searchAttributes';
 
 let runtimeInstalled = false;
@@ -36,9 +37,15 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
 /** The time-skipping test server: timers fire as soon as nothing else is running. */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: binary('TEMPORAL_TEST_SERVER_PATH') } },
   });
+  // The test server has no start-up flag for custom search attributes, but takes them over the operator API.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+  });
+  return env;
 }
 
 export function workflowBundle(): WorkflowBundle {

@@ -96,7 +96,8 @@ export class RolloutService {
     }
   }
 
-  async ready(): Promise<void> {
-    await this.client.workflowService.getSystemInfo({});
+  /** Readiness must answer fast: a Temporal that does not reply within the deadline is unreachable. */
+  async ready(timeoutMs = 2000): Promise<void> {
+    await this.client.connection.withDeadline(Date.now() + timeoutMs, () => this.client.workflowService.getSystemInfo({}));
   }
 }

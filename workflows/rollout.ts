@@ -64,12 +64,18 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     if (!abortRequest) abortRequest = { aborted_by: p?.aborted_by ?? 'anonymous', reason: p?.reason };
   });
 
+  let indexed = { status: '', stage: '' };
   function update(patch: Partial<WorkflowState>): void {
     Object.assign(state, patch, { updated_at: nowIso() });
-    upsertSearchAttributes([
-      { key: STATUS_KEY, value: state.status },
-      { key: STAGE_KEY, value: state.current_stage ?? 'none' },
-    ]);
+    const now = { status: state.status, stage: state.current_stage ?? 'none' };
+    // Upsert only on change: each upsert is a history event, and most updates touch neither field.
+    if (now.status !== indexed.status || now.stage !== indexed.stage) {
+      upsertSearchAttributes([
+        { key: STATUS_KEY, value: now.status },
+        { key: STAGE_KEY, value: now.stage },
+      ]);
+      indexed = now;
+    }
   }
 
   function finish(status: WorkflowStatus, patch: Partial<WorkflowState> = {}): WorkflowState {

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import axios from 'axios';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowState } from '../../models';
 import { isTerminal, startStack, waitForState, type Stack } from '../helpers/stack';
@@ -44,7 +45,7 @@ async function startRollout(body: Record<string, unknown>): Promise<string> {
 async function recordHistory(name: string, workflowId: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-  writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), JSON.stringify(history, null, 1));
+  writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), historyToJSON(history));
 }
 
 async function revisions(deployment: string): Promise<string[]> {

@@ -1,0 +1,132 @@
+/** Every endpoint of DESIGN.md against a real Temporal dev server, worker and simulator. */
+import { Client, Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import supertest from 'supertest';
+import { createApp } from '../../api/app';
+import { ErrorBodySchema, WorkflowListSchema, WorkflowStateSchema } from '../../models';
+import { isTerminal, startStack, waitForState, type Stack } from '../helpers/stack';
+import { startDevServer } from '../helpers/temporal';
+
+jest.setTimeout(120_000);
+
+let env: TestWorkflowEnvironment;
+let stack: Stack;
+
+beforeAll(async () => {
+  env = await startDevServer();
+  stack = await startStack(env, 3);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await env?.teardown();
+});
+
+test('GET /healthz answers 200', async () => {
+  const res = await stack.api.get('/healthz');
+  expect(res.status).toBe(200);
+  expect(res.body).toEqual({ status: 'ok' });
+});
+
+test('GET /readyz is 200 with Temporal reachable and 503 without', async () => {
+  expect((await stack.api.get('/readyz')).status).toBe(200);
+  const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
+  const res = await supertest(createApp(unreachable, { taskQueue: 'none' })).get('/readyz');
+  expect(res.status).toBe(503);
+  expect(ErrorBodySchema.parse(res.body).error.code).toBe('temporal_unreachable');
+});
+
+describe('rollout lifecycle over REST', () => {
+  let id: string;
+  const deployment = () => stack.deployments[0];
+
+  test('POST /api/v1/workflows answers 201 with the state document', async () => {
+    const res = await stack.api.post('/api/v1/workflows').send({ instance_id: deployment(), instance_type: 'vllm', requires_approval: true, monitoring_duration_seconds: 1 });
+    expect(res.status).toBe(201);
+    expect(WorkflowStateSchema.parse(res.body)).toEqual(res.body);
+    expect(res.body.workflow_id).toMatch(/^rollout-[0-9a-f-]{36}$/);
+    id = res.body.workflow_id;
+  });
+
+  test('GET /api/v1/workflows/{id} answers the live state, valid against the schema', async () => {
+    const state = await waitForState(stack, id, (s) => s.status === 'awaiting_approval');
+    expect(WorkflowStateSchema.parse(state)).toEqual(state);
+    expect(state.replicas).toHaveLength(10);
+    expect(state.analysis_result!.metrics.request_rate).toBeGreaterThan(0);
+  });
+
+  test('a second rollout for the same deployment is 409 while the first is in progress', async () => {
+    const res = await stack.api.post('/api/v1/workflows').send({ instance_id: deployment(), instance_type: 'vllm' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('rollout_in_progress');
+    expect(res.body.error.message).toContain(id);
+  });
+
+  test('GET /api/v1/workflows lists newest first and filters by instance_id and status', async () => {
+    const other = await stack.api.post('/api/v1/workflows').send({ instance_id: stack.deployments[1], instance_type: 'vllm', monitoring_duration_seconds: 1, stages: [100] });
+    await waitForState(stack, other.body.workflow_id, isTerminal);
+
+    const all = await stack.api.get('/api/v1/workflows');
+    expect(all.status).toBe(200);
+    const ids = WorkflowListSchema.parse(all.body).workflows.map((w) => w.workflow_id);
+    expect(ids.indexOf(other.body.workflow_id)).toBeLessThan(ids.indexOf(id));
+
+    const byInstance = await stack.api.get('/api/v1/workflows').query({ instance_id: deployment() });
+    expect(byInstance.body.workflows.map((w: { workflow_id: string }) => w.workflow_id)).toEqual([id]);
+
+    const byStatus = await stack.api.get('/api/v1/workflows').query({ status: 'completed' });
+    expect(byStatus.body.workflows.map((w: { workflow_id: string }) => w.workflow_id)).toContain(other.body.workflow_id);
+    expect(byStatus.body.workflows.every((w: { status: string }) => w.status === 'completed')).toBe(true);
+  });
+
+  test('POST approve answers 200 with the approved state, then 409 once it is no longer awaiting approval', async () => {
+    const res = await stack.api.post(`/api/v1/workflows/${id}/approve`).send({ approved_by: 'admin' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ workflow_id: id, approved: true, approved_by: 'admin' });
+    const again = await stack.api.post(`/api/v1/workflows/${id}/approve`).send({ approved_by: 'admin' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('not_awaiting_approval');
+    const reject = await stack.api.post(`/api/v1/workflows/${id}/reject`).send({ rejected_by: 'late' });
+    expect(reject.status).toBe(409);
+    await waitForState(stack, id, isTerminal);
+  });
+
+  test('after the rollout ends the deployment takes a new rollout, which finds nothing left to tune', async () => {
+    const res = await stack.api.post('/api/v1/workflows').send({ instance_id: deployment(), instance_type: 'vllm', monitoring_duration_seconds: 1 });
+    expect(res.status).toBe(201);
+    const done = await waitForState(stack, res.body.workflow_id, isTerminal);
+    expect(done.status).toBe('completed');
+    expect(done.optimization_plan!.optimizations).toEqual([]);
+    expect(done.rollout_history).toEqual([]);
+    expect(done.total_improvement).toMatch(/nothing rolled out/);
+  });
+
+  test('POST reject with an empty body rejects as anonymous', async () => {
+    const res = await stack.api.post('/api/v1/workflows').send({ instance_id: stack.deployments[2], instance_type: 'vllm', requires_approval: true, monitoring_duration_seconds: 1 });
+    await waitForState(stack, res.body.workflow_id, (s) => s.status === 'awaiting_approval');
+    const rejected = await stack.api.post(`/api/v1/workflows/${res.body.workflow_id}/reject`);
+    expect(rejected.status).toBe(200);
+    expect(rejected.body).toMatchObject({ approved: false, rejected_by: 'anonymous' });
+  });
+});
+
+test('unknown ids are 404 on every per-rollout endpoint', async () => {
+  for (const req of [
+    stack.api.get('/api/v1/workflows/rollout-does-not-exist'),
+    stack.api.post('/api/v1/workflows/rollout-does-not-exist/approve').send({}),
+    stack.api.post('/api/v1/workflows/rollout-does-not-exist/reject').send({}),
+  ]) {
+    const res = await req;
+    expect(res.status).toBe(404);
+    expect(ErrorBodySchema.parse(res.body).error.code).toBe('not_found');
+  }
+});
+
+test('a deployment with no agent and an unreachable address fails the rollout with a clear message', async () => {
+  const res = await stack.api.post('/api/v1/workflows').send({ instance_id: '127.0.0.1:1', instance_type: 'vllm', monitoring_duration_seconds: 1 });
+  expect(res.status).toBe(201);
+  const done = await waitForState(stack, res.body.workflow_id, isTerminal, 90_000);
+  expect(done.status).toBe('failed');
+  expect(done.error_message).toMatch(/discovering replicas of 127\.0\.0\.1:1: ECONNREFUSED/);
+  expect(done.rollout_history).toEqual([]);
+});

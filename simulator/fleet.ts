@@ -17,6 +17,8 @@ export interface FleetDeploymentSpec {
 export interface FleetSimulatorOptions {
   /** Interface to bind; default 127.0.0.1. */
   host?: string;
+  /** Host name put in replica URLs when clients reach the simulator by another name (e.g. a compose service). */
+  advertiseHost?: string;
   deployments: FleetDeploymentSpec[];
   /** Monotonic clock in milliseconds; default performance.now(). Inject for deterministic tests. */
   now?: () => number;
@@ -74,7 +76,7 @@ export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise
       const server = http.createServer();
       servers.push(server);
       const port = await listen(server, spec.port, host);
-      const url = `http://${clientHost(host)}:${port}`;
+      const url = `http://${opts.advertiseHost ?? clientHost(host)}:${port}`;
       const simulator = new SimDeployment({ engine, baseUrl: url, replicas: spec.replicas ?? DEFAULT_REPLICAS, now });
       server.on('request', createDeploymentApp(simulator));
       deployments.push({ engine: spec.engine, url, replicaAddresses: simulator.addresses(), simulator });

@@ -1,6 +1,7 @@
 /**
  * `npm run sim`: the simulated vLLM deployment on SIM_VLLM_PORT (default 8000), bound on SIM_HOST
- * (default 127.0.0.1), with SIM_REPLICAS replicas (default 10). Stops on SIGINT/SIGTERM.
+ * (default 127.0.0.1), with SIM_REPLICAS replicas (default 10); SIM_ADVERTISE_HOST names the host in
+ * replica URLs when clients reach it by another name. Stops on SIGINT/SIGTERM.
  */
 import { createFleetSimulator, DEFAULT_REPLICAS } from './fleet';
 
@@ -16,7 +17,8 @@ async function main(): Promise<void> {
   const host = process.env.SIM_HOST?.trim() || '127.0.0.1';
   const port = intFromEnv('SIM_VLLM_PORT', 8000, 0);
   const replicas = intFromEnv('SIM_REPLICAS', DEFAULT_REPLICAS, 1);
-  const fleet = await createFleetSimulator({ host, deployments: [{ engine: 'vllm', port, replicas }] });
+  const advertiseHost = process.env.SIM_ADVERTISE_HOST?.trim() || undefined;
+  const fleet = await createFleetSimulator({ host, advertiseHost, deployments: [{ engine: 'vllm', port, replicas }] });
   for (const d of fleet.deployments) {
     console.log(`simulated ${d.engine} deployment: ${d.url} (${d.replicaAddresses.length} replicas)`);
     console.log(`  discovery: ${d.url}/servetune/v1/replicas   state: ${d.url}/sim/v1/state`);

@@ -1,11 +1,13 @@
 /** `npm run worker`: runs rollout workflows and their activities on the task queue. */
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { connectWithRetry } from '../runtime/connect';
 import { logger } from '../runtime/logger';
 import { intFromEnv, temporalSettings } from '../runtime/settings';
 import { createRolloutWorker } from './createWorker';
 
 async function main(): Promise<void> {
+  // The SDK logs the workflow bundle's webpack report at INFO; operators want warnings and up by default.
+  Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_SDK_LOG_LEVEL as LogLevel) || 'WARN') });
   const settings = temporalSettings();
   const connection = await connectWithRetry(() => NativeConnection.connect({ address: settings.address }), `Temporal at ${settings.address}`);
   const worker = await createRolloutWorker({

@@ -1,10 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { initialState } from '../core/rolloutState';
 import type { ApprovePayload, RejectPayload, RolloutRequest, WorkflowState, WorkflowStatus } from '../models';
-import { approveSignal, getStateQuery, rejectSignal, ROLLOUT_WORKFLOW_TYPE } from '../workflows/definitions';
-import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from '../workflows/searchAttributes';
+import {
+  approveSignal,
+  claimDeploymentUpdate,
+  DEPLOYMENT_BUSY_ERROR,
+  DEPLOYMENT_GUARD_WORKFLOW_TYPE,
+  deploymentGuardId,
+  getStateQuery,
+  rejectSignal,
+  ROLLOUT_WORKFLOW_TYPE,
+} from '../workflows/definitions';
+import { DEPLOYMENT_KEY, ENGINE_KEY, STATUS_KEY } from '../workflows/searchAttributes';
 import { HttpError } from './httpError';
 
 /** Visibility queries quote values in double quotes; escape what would end the string. */
@@ -12,35 +28,62 @@ export function quoteVisibility(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/** The rollout holding the deployment, when `err` is the guard refusing a claim. */
+function deploymentBusy(err: unknown): string | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type === DEPLOYMENT_BUSY_ERROR) return String(cause.details?.[0] ?? 'unknown');
+  return undefined;
+}
+
+function isDeadlineExceeded(err: unknown): boolean {
+  return (err as { code?: number })?.code === 4 || /deadline/i.test((err as Error)?.message ?? '');
+}
+
 /** The gateway's whole job: turn REST calls into Temporal client calls. It keeps no state of its own. */
 export class RolloutService {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    private readonly claimTimeoutMs = 10_000,
   ) {}
 
+  /**
+   * Claims the deployment through its guard workflow (update-with-start), which starts the rollout
+   * as its child. The claim is decided inside Temporal, so simultaneous POSTs for one deployment give
+   * exactly one rollout however they race.
+   */
   async start(req: RolloutRequest): Promise<WorkflowState> {
-    for await (const existing of this.client.workflow.list({
-      query: `WorkflowType = '${ROLLOUT_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${DEPLOYMENT_KEY.name} = ${quoteVisibility(req.instance_id)}`,
-      pageSize: 1,
-    })) {
-      throw new HttpError(409, 'rollout_in_progress', `Deployment ${req.instance_id} already has a rollout in progress: ${existing.workflowId}`, [
-        { field: 'instance_id', message: `rollout ${existing.workflowId} is in progress` },
-      ]);
-    }
-    const workflowId = `rollout-${randomUUID()}`;
-    await this.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
-      workflowId,
+    const rolloutId = `rollout-${randomUUID()}`;
+    const guard = new WithStartWorkflowOperation(DEPLOYMENT_GUARD_WORKFLOW_TYPE, {
+      workflowId: deploymentGuardId(req.instance_id),
       taskQueue: this.taskQueue,
-      args: [req],
+      workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [
         { key: DEPLOYMENT_KEY, value: req.instance_id },
         { key: ENGINE_KEY, value: req.instance_type },
-        { key: STATUS_KEY, value: 'pending' },
-        { key: STAGE_KEY, value: 'none' },
       ],
     });
-    return initialState(workflowId, req, new Date().toISOString());
+    try {
+      await this.client.connection.withDeadline(Date.now() + this.claimTimeoutMs, () =>
+        this.client.workflow.executeUpdateWithStart(claimDeploymentUpdate, {
+          args: [{ rollout_id: rolloutId, request: req }],
+          startWorkflowOperation: guard,
+        }),
+      );
+    } catch (err) {
+      const busyWith = deploymentBusy(err);
+      if (busyWith !== undefined) {
+        throw new HttpError(409, 'rollout_in_progress', `Deployment ${req.instance_id} already has a rollout in progress: ${busyWith}`, [
+          { field: 'instance_id', message: `rollout ${busyWith} is in progress` },
+        ]);
+      }
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
+        throw new HttpError(503, 'no_worker', `No worker took the rollout within ${this.claimTimeoutMs / 1000}s; is the worker running?`);
+      }
+      throw err;
+    }
+    return initialState(rolloutId, req, new Date().toISOString());
   }
 
   async get(workflowId: string): Promise<WorkflowState> {

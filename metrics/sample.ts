@@ -22,7 +22,12 @@ export const COUNTER_KEYS = [
   'prefix_cache_queries_total',
   'prefix_cache_hits_total',
 ] as const;
-export const GAUGE_KEYS = ['requests_running', 'requests_waiting', 'kv_cache_usage'] as const;
+/**
+ * `prefix_cache_hit_rate` is for engines that expose only a hit-rate GAUGE, not hit/query
+ * counters (SGLang's `sglang:cache_hit_rate`). It is the engine's own recent ratio, not a windowed
+ * one, so snapshots use it only when the counter pair is missing (see `snapshotAcross`).
+ */
+export const GAUGE_KEYS = ['requests_running', 'requests_waiting', 'kv_cache_usage', 'prefix_cache_hit_rate'] as const;
 export const HISTOGRAM_KEYS = ['ttft_seconds', 'itl_seconds', 'e2e_seconds'] as const;
 export type CounterKey = (typeof COUNTER_KEYS)[number];
 export type GaugeKey = (typeof GAUGE_KEYS)[number];
@@ -71,6 +76,9 @@ export function parseEngineSample(value: unknown): EngineSample {
   return EngineSampleSchema.parse(value) as EngineSample;
 }
 
+/** Gauges that are fractions of a whole: merged by mean, not by sum. */
+const FRACTION_GAUGES: ReadonlySet<GaugeKey> = new Set<GaugeKey>(['kv_cache_usage', 'prefix_cache_hit_rate']);
+
 function keysPresentInAll<K extends string, V>(maps: ReadonlyArray<Partial<Record<K, V>>>, keys: readonly K[]): K[] {
   return keys.filter((k) => maps.every((m) => m[k] !== undefined));
 }
@@ -79,8 +87,8 @@ function keysPresentInAll<K extends string, V>(maps: ReadonlyArray<Partial<Recor
  * Merges cumulative readings of several replicas into one reading of the set. A key is present in
  * the result only if it is present in EVERY input (a replica that does not report a metric makes
  * the fleet value unknown, not smaller). Counters, histograms (same bounds required, else the
- * histogram is dropped), `requests_running` and `requests_waiting` are summed; `kv_cache_usage`
- * is the mean; `at_ms` is the latest; `replicas` is summed.
+ * histogram is dropped), `requests_running` and `requests_waiting` are summed; the fractions
+ * (`kv_cache_usage`, `prefix_cache_hit_rate`) are the mean; `at_ms` is the latest; `replicas` is summed.
  */
 export function mergeSamples(samples: ReadonlyArray<EngineSample>): EngineSample {
   if (samples.length === 0) throw new Error('mergeSamples: no samples to merge');
@@ -96,7 +104,7 @@ export function mergeSamples(samples: ReadonlyArray<EngineSample>): EngineSample
   }
   for (const k of keysPresentInAll(samples.map((s) => s.gauges), GAUGE_KEYS)) {
     const total = samples.reduce((a, s) => a + (s.gauges[k] as number), 0);
-    out.gauges[k] = k === 'kv_cache_usage' ? total / samples.length : total;
+    out.gauges[k] = FRACTION_GAUGES.has(k) ? total / samples.length : total;
   }
   for (const k of keysPresentInAll(samples.map((s) => s.histograms), HISTOGRAM_KEYS)) {
     const merged = tryMerge(samples.map((s) => s.histograms[k] as HistogramSample));
@@ -122,7 +130,8 @@ export interface SamplePair {
  * Snapshot of one replica (or one already-merged set) over the window prev → cur:
  * rates per second over (cur.at_ms − prev.at_ms); latency quantiles (ms) from the histogram
  * increase over the window; error_rate = Δerrors / Δrequests; prefix_cache_hit_rate =
- * Δhits / Δqueries; gauges from `cur`. A metric missing on either side → null; a ratio or
+ * Δhits / Δqueries (or, only where the hit/query counters are missing, the engine's
+ * `prefix_cache_hit_rate` gauge at `cur`); gauges from `cur`. A metric missing on either side → null; a ratio or
  * quantile with nothing in the window → null; a rate whose counter exists but did not move → 0.
  *
  * Note: with merged samples a single replica restart lowers the merged counters and is read as
@@ -191,7 +200,10 @@ export function snapshotAcross(pairs: ReadonlyArray<SamplePair>): Snapshot {
     requests_waiting: now.gauges.requests_waiting ?? null,
     kv_cache_usage: now.gauges.kv_cache_usage ?? null,
     preemptions_per_second: perSecond('preemptions_total'),
-    prefix_cache_hit_rate: ratio('prefix_cache_hits_total', 'prefix_cache_queries_total'),
+    prefix_cache_hit_rate:
+      increases('prefix_cache_hits_total') && increases('prefix_cache_queries_total')
+        ? ratio('prefix_cache_hits_total', 'prefix_cache_queries_total')
+        : now.gauges.prefix_cache_hit_rate ?? null,
     ttft_p50_ms: quantileMs(0.5, ttft),
     ttft_p95_ms: quantileMs(0.95, ttft),
     ttft_p99_ms: quantileMs(0.99, ttft),
@@ -205,8 +217,9 @@ export function snapshotAcross(pairs: ReadonlyArray<SamplePair>): Snapshot {
 
 /**
  * Snapshot of a single cumulative reading, for one-off analysis: quantiles over everything since
- * process start, error_rate and prefix_cache_hit_rate as lifetime ratios, every per-second rate
- * null (there is no window), `window_seconds` 0.
+ * process start, error_rate and prefix_cache_hit_rate as lifetime ratios (the hit rate falls back
+ * to the engine's gauge where the counters are missing), every per-second rate null (there is no
+ * window), `window_seconds` 0.
  */
 export function snapshotOf(sample: EngineSample): Snapshot {
   const c = sample.counters;
@@ -220,7 +233,10 @@ export function snapshotOf(sample: EngineSample): Snapshot {
     requests_waiting: sample.gauges.requests_waiting ?? null,
     kv_cache_usage: sample.gauges.kv_cache_usage ?? null,
     preemptions_per_second: null,
-    prefix_cache_hit_rate: ratio(c.prefix_cache_hits_total, c.prefix_cache_queries_total),
+    prefix_cache_hit_rate:
+      c.prefix_cache_hits_total !== undefined && c.prefix_cache_queries_total !== undefined
+        ? ratio(c.prefix_cache_hits_total, c.prefix_cache_queries_total)
+        : sample.gauges.prefix_cache_hit_rate ?? null,
     ttft_p50_ms: quantileMs(0.5, h.ttft_seconds),
     ttft_p95_ms: quantileMs(0.95, h.ttft_seconds),
     ttft_p99_ms: quantileMs(0.99, h.ttft_seconds),

@@ -2,6 +2,8 @@
 import type { EngineType } from '../../models/engine';
 import type { MetricFamily } from '../prometheusText';
 import type { EngineSample } from '../sample';
+import { sglangAdapter } from './sglangAdapter';
+import { tgiAdapter } from './tgiAdapter';
 import { vllmAdapter } from './vllmAdapter';
 
 export interface EngineAdapter {
@@ -13,17 +15,21 @@ export interface EngineAdapter {
 export class UnsupportedEngineError extends Error {
   readonly engine: string;
   constructor(engine: string) {
-    super(`metrics for engine "${engine}" are not yet supported (only vllm has an adapter)`);
+    super(`metrics for engine "${engine}" are not supported (adapters exist for vllm, tgi and sglang)`);
     this.name = 'UnsupportedEngineError';
     this.engine = engine;
   }
 }
 
-/** The adapter for `engine`; throws `UnsupportedEngineError` for engines without one yet (tgi, sglang). */
+/** The adapter for `engine`; throws `UnsupportedEngineError` for anything else (e.g. an unchecked string). */
 export function adapterFor(engine: EngineType): EngineAdapter {
   switch (engine) {
     case 'vllm':
       return vllmAdapter;
+    case 'tgi':
+      return tgiAdapter;
+    case 'sglang':
+      return sglangAdapter;
     default:
       throw new UnsupportedEngineError(String(engine));
   }

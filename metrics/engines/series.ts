@@ -72,3 +72,23 @@ export function readHistogram(index: SampleIndex, base: string): HistogramSample
     return undefined;
   }
 }
+
+/**
+ * Collapses series that repeat one reading per parallel rank (e.g. SGLang's scheduler metrics,
+ * emitted once per `tp_rank` when every scheduler reports): series that differ only in
+ * `rankLabels` are one reading, so each such group becomes one sample holding the group's max.
+ * Series that differ in any other label (model, data-parallel rank, …) stay separate, ready for
+ * `sumSeries`/`meanSeries`. A non-finite value spoils its group, which those helpers then reject.
+ */
+export function collapseRanks(series: readonly PromSample[] | undefined, rankLabels: ReadonlySet<string>): PromSample[] | undefined {
+  if (!series || series.length === 0) return undefined;
+  const groups = new Map<string, PromSample>();
+  for (const s of series) {
+    const labels = Object.fromEntries(Object.entries(s.labels).filter(([k]) => !rankLabels.has(k)));
+    const key = groupKey(labels);
+    const prev = groups.get(key);
+    // Math.max propagates NaN and ±Infinity, which sumSeries/meanSeries then reject.
+    groups.set(key, { name: s.name, labels, value: prev === undefined ? s.value : Math.max(prev.value, s.value) });
+  }
+  return [...groups.values()];
+}

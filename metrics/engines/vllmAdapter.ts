@@ -3,8 +3,9 @@
  * (see shared/fixtures/metrics/METRICS.md §1), the `ray_vllm:` prefix of Ray Serve, and several
  * series per metric (engines / model_names / finished_reasons are summed; KV usage is averaged).
  */
+import type { EngineArgs } from '../../models/engine';
 import type { MetricFamily } from '../prometheusText';
-import { samplesByName } from '../prometheusText';
+import { parsePromFloat, samplesByName } from '../prometheusText';
 import type { EngineSample } from '../sample';
 import type { EngineAdapter } from './adapter';
 import { SampleIndex, meanSeries, readHistogram, sumSeries } from './series';
@@ -99,3 +100,43 @@ export function vllmToSample(families: readonly MetricFamily[], at_ms: number): 
 }
 
 export const vllmAdapter: EngineAdapter = { engine: 'vllm', toSample: vllmToSample };
+
+/** `vllm:cache_config_info` labels that are vLLM engine flags of the same name and unit. */
+const CACHE_CONFIG_FLAGS: ReadonlySet<string> = new Set([
+  'block_size',
+  'cache_dtype',
+  'calculate_kv_scales',
+  'cpu_offload_gb',
+  'enable_prefix_caching',
+  'gpu_memory_utilization',
+  'num_gpu_blocks_override',
+  'prefix_caching_hash_algo',
+]);
+
+function infoLabelValue(raw: string): string | number | boolean | undefined {
+  if (raw === 'None' || raw === '') return undefined;
+  if (raw === 'True') return true;
+  if (raw === 'False') return false;
+  const n = parsePromFloat(raw);
+  return n !== undefined && Number.isFinite(n) ? n : raw;
+}
+
+/**
+ * The engine flags a vLLM page reveals through `vllm:cache_config_info` (an info-style gauge
+ * whose labels are the CacheConfig): only labels that are flags of the same name, plus
+ * `swap_space` (GiB) from `swap_space_bytes`. Derived values (`num_gpu_blocks`, …) and `None`
+ * are left out. Null when the page has no such series.
+ */
+export function vllmArgsFromPage(families: readonly MetricFamily[]): EngineArgs | null {
+  const index = samplesByName(families);
+  const info = series(index, 'cache_config_info')?.[0];
+  if (!info) return null;
+  const args: EngineArgs = {};
+  for (const [k, raw] of Object.entries(info.labels)) {
+    const v = infoLabelValue(raw);
+    if (v !== undefined && CACHE_CONFIG_FLAGS.has(k)) args[k] = v;
+  }
+  const swapBytes = infoLabelValue(info.labels.swap_space_bytes ?? '');
+  if (typeof swapBytes === 'number') args.swap_space = swapBytes / 2 ** 30;
+  return args;
+}

@@ -41,6 +41,11 @@ export interface Performance {
   itl: LatencyDist;
   e2e: LatencyDist;
   queue: LatencyDist;
+  /**
+   * Engine-specific steady-state figures its exposition needs beyond the neutral ones (e.g. TGI's
+   * prefill batch time, SGLang's new_token_ratio). A degraded replica keeps its own.
+   */
+  extra?: Readonly<Record<string, number>>;
 }
 
 /** Observations per second of one histogram, and their distribution. */
@@ -86,4 +91,16 @@ export interface EngineModel {
   observations(perf: Performance): Record<string, ObservationStream>;
   /** The `/metrics` page. */
   renderMetrics(acc: Accumulated, perf: Performance, args: EngineArgs): string;
+  /**
+   * The engine's own config-introspection route, served per replica next to `/metrics` (TGI `GET /info`,
+   * SGLang `GET /get_server_info`); absent for engines without one.
+   */
+  readonly introspection?: EngineIntrospection;
+}
+
+export interface EngineIntrospection {
+  /** Path under the replica, e.g. `/info`. */
+  path: string;
+  /** The JSON body for a replica running `args` in steady state `perf`. */
+  render(args: EngineArgs, perf: Performance): unknown;
 }

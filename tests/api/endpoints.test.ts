@@ -14,7 +14,7 @@ let stack: Stack;
 
 beforeAll(async () => {
   env = await startDevServer();
-  stack = await startStack(env, 3);
+  stack = await startStack(env, 4);
 });
 
 afterAll(async () => {
@@ -108,6 +108,17 @@ describe('rollout lifecycle over REST', () => {
     expect(rejected.status).toBe(200);
     expect(rejected.body).toMatchObject({ approved: false, rejected_by: 'anonymous' });
   });
+});
+
+test('simultaneous POSTs for one deployment: exactly one 201, the rest 409', async () => {
+  const body = { instance_id: stack.deployments[3], instance_type: 'vllm', requires_approval: true, monitoring_duration_seconds: 1 };
+  const answers = await Promise.all(Array.from({ length: 8 }, () => stack.api.post('/api/v1/workflows').send(body)));
+  const statuses = answers.map((a) => a.status).sort();
+  expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+  const winner = answers.find((a) => a.status === 201)!.body.workflow_id;
+  for (const lost of answers.filter((a) => a.status === 409)) expect(lost.body.error.message).toContain(winner);
+  const listed = await stack.api.get('/api/v1/workflows').query({ instance_id: stack.deployments[3] });
+  expect(listed.body.workflows.map((w: { workflow_id: string }) => w.workflow_id)).toEqual([winner]);
 });
 
 test('unknown ids are 404 on every per-rollout endpoint', async () => {

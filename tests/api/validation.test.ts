@@ -10,8 +10,10 @@ import { ErrorBodySchema } from '../../models';
 
 const calls: string[] = [];
 const fakeClient = {
+  connection: { withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn() },
   workflow: {
     start: async () => void calls.push('start'),
+    executeUpdateWithStart: async () => void calls.push('start'),
     list: () => {
       calls.push('list');
       return (async function* () {})();

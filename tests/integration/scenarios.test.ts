@@ -11,6 +11,7 @@ import axios from 'axios';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowState } from '../../models';
+import { deploymentGuardId } from '../../workflows/definitions';
 import { isTerminal, startStack, waitForState, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -79,6 +80,7 @@ test('happy path: three successful stages, completed, with a final score', async
   expect(sim.replicas.every((r) => r.config_pushes === 1)).toBe(true);
   expect(sim.replicas[0].engine_args).toMatchObject(state.optimization_plan!.engine_args);
   await recordHistory('happy-path', id);
+  await recordHistory('deployment-guard', deploymentGuardId(deployment));
 });
 
 test('approval required: waits in awaiting_approval, then approve → completed', async () => {

@@ -1,3 +1,4 @@
+import type { EngineType } from '../../../models/engine';
 import { SnapshotSchema } from '../../../models/snapshot';
 import {
   EngineSample,
@@ -247,14 +248,15 @@ describe('vLLM adapter on synthetic pages', () => {
 });
 
 describe('adapterFor / scrapeTextToSample', () => {
-  it('has a vLLM adapter', () => {
-    expect(adapterFor('vllm').engine).toBe('vllm');
+  it.each(['vllm', 'tgi', 'sglang'] as const)('has a %s adapter', (engine) => {
+    expect(adapterFor(engine).engine).toBe(engine);
   });
 
-  it.each(['tgi', 'sglang'] as const)('says %s is not yet supported, before reading the page', (engine) => {
-    expect(() => adapterFor(engine)).toThrow(UnsupportedEngineError);
-    expect(() => adapterFor(engine)).toThrow(/not yet supported/);
-    expect(() => scrapeTextToSample(engine, 'not metrics at all', AT)).toThrow(UnsupportedEngineError);
+  it('says an unknown engine is not supported, before reading the page', () => {
+    const bogus = 'llamacpp' as unknown as EngineType;
+    expect(() => adapterFor(bogus)).toThrow(UnsupportedEngineError);
+    expect(() => adapterFor(bogus)).toThrow(/"llamacpp" are not supported/);
+    expect(() => scrapeTextToSample(bogus, 'not metrics at all', AT)).toThrow(UnsupportedEngineError);
   });
 
   it('rejects a garbage page with MetricsParseError instead of reading zeros', () => {

@@ -1,13 +1,16 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { ApproveSchema, RejectSchema, RolloutRequestSchema, WorkflowStatusSchema } from '../models';
+import { AbortSchema, ApproveSchema, PromoteSchema, RejectSchema, RolloutRequestSchema, WorkflowStatusSchema } from '../models';
+import { actorName, requireScope, TokenStore, type Caller } from './auth';
 import { logger } from '../runtime/logger';
 import { HttpError, validationError } from './httpError';
 import { RolloutService } from './rolloutService';
 
 export interface AppOptions {
   taskQueue: string;
+  /** With tokens, every /api/v1 call needs a bearer token with the endpoint's scope. */
+  tokens?: TokenStore;
   /** Largest accepted JSON body; larger ones get 413. */
   bodyLimit?: string;
 }
@@ -35,6 +38,11 @@ function bodyOrEmpty(req: Request): unknown {
 
 export function createApp(client: Client, opts: AppOptions): express.Express {
   const service = new RolloutService(client, opts.taskQueue);
+  const tokens = opts.tokens ?? new TokenStore([]);
+  const read = requireScope(tokens, 'read');
+  const start = requireScope(tokens, 'start');
+  const approve = requireScope(tokens, 'approve');
+  const caller = (res: Response): Caller => res.locals.caller as Caller;
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: opts.bodyLimit ?? '64kb', strict: true }));
@@ -54,28 +62,42 @@ export function createApp(client: Client, opts: AppOptions): express.Express {
 
   const api = express.Router();
 
-  api.post('/workflows', async (req, res) => {
+  api.post('/workflows', start, async (req, res) => {
     const request = parse(RolloutRequestSchema, req.body, 'request body');
-    res.status(201).json(await service.start(request));
+    res.status(201).json(await service.start(request, actorName(caller(res), undefined)));
   });
 
-  api.get('/workflows', async (req, res) => {
+  api.get('/workflows', read, async (req, res) => {
     const filter = parse(ListQuerySchema, req.query, 'query string');
     res.json({ workflows: await service.list(filter) });
   });
 
-  api.get('/workflows/:id', async (req, res) => {
+  api.get('/workflows/:id', read, async (req, res) => {
     res.json(await service.get(parse(WorkflowIdSchema, req.params.id, 'workflow id')));
   });
 
-  api.post('/workflows/:id/approve', async (req, res) => {
+  api.post('/workflows/:id/approve', approve, async (req, res) => {
     const payload = parse(ApproveSchema, bodyOrEmpty(req), 'request body');
-    res.json(await service.approve(parse(WorkflowIdSchema, req.params.id, 'workflow id'), payload));
+    const approved_by = actorName(caller(res), payload.approved_by);
+    res.json(await service.approve(parse(WorkflowIdSchema, req.params.id, 'workflow id'), { ...payload, approved_by }));
   });
 
-  api.post('/workflows/:id/reject', async (req, res) => {
+  api.post('/workflows/:id/reject', approve, async (req, res) => {
     const payload = parse(RejectSchema, bodyOrEmpty(req), 'request body');
-    res.json(await service.reject(parse(WorkflowIdSchema, req.params.id, 'workflow id'), payload));
+    const rejected_by = actorName(caller(res), payload.rejected_by);
+    res.json(await service.reject(parse(WorkflowIdSchema, req.params.id, 'workflow id'), { ...payload, rejected_by }));
+  });
+
+  api.post('/workflows/:id/promote', approve, async (req, res) => {
+    const payload = parse(PromoteSchema, bodyOrEmpty(req), 'request body');
+    const promoted_by = actorName(caller(res), payload.promoted_by);
+    res.json(await service.promote(parse(WorkflowIdSchema, req.params.id, 'workflow id'), { promoted_by }));
+  });
+
+  api.post('/workflows/:id/abort', approve, async (req, res) => {
+    const payload = parse(AbortSchema, bodyOrEmpty(req), 'request body');
+    const aborted_by = actorName(caller(res), payload.aborted_by);
+    res.json(await service.abort(parse(WorkflowIdSchema, req.params.id, 'workflow id'), { ...payload, aborted_by }));
   });
 
   app.use('/api/v1', api);

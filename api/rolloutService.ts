@@ -9,14 +9,16 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { initialState } from '../core/rolloutState';
-import type { ApprovePayload, RejectPayload, RolloutRequest, WorkflowState, WorkflowStatus } from '../models';
+import { TERMINAL_STATUSES, type AbortPayload, type ApprovePayload, type PromotePayload, type RejectPayload, type RolloutRequest, type WorkflowState, type WorkflowStatus } from '../models';
 import {
+  abortSignal,
   approveSignal,
   claimDeploymentUpdate,
   DEPLOYMENT_BUSY_ERROR,
   DEPLOYMENT_GUARD_WORKFLOW_TYPE,
   deploymentGuardId,
   getStateQuery,
+  promoteSignal,
   rejectSignal,
   ROLLOUT_WORKFLOW_TYPE,
 } from '../workflows/definitions';
@@ -40,6 +42,8 @@ function isDeadlineExceeded(err: unknown): boolean {
   return (err as { code?: number })?.code === 4 || /deadline/i.test((err as Error)?.message ?? '');
 }
 
+const isAwaitingApproval = (s: WorkflowState) => s.status === 'awaiting_approval' && s.approved === null;
+
 /** The gateway's whole job: turn REST calls into Temporal client calls. It keeps no state of its own. */
 export class RolloutService {
   constructor(
@@ -53,7 +57,7 @@ export class RolloutService {
    * as its child. The claim is decided inside Temporal, so simultaneous POSTs for one deployment give
    * exactly one rollout however they race.
    */
-  async start(req: RolloutRequest): Promise<WorkflowState> {
+  async start(req: RolloutRequest, startedBy: string): Promise<WorkflowState> {
     const rolloutId = `rollout-${randomUUID()}`;
     const guard = new WithStartWorkflowOperation(DEPLOYMENT_GUARD_WORKFLOW_TYPE, {
       workflowId: deploymentGuardId(req.instance_id),
@@ -67,7 +71,7 @@ export class RolloutService {
     try {
       await this.client.connection.withDeadline(Date.now() + this.claimTimeoutMs, () =>
         this.client.workflow.executeUpdateWithStart(claimDeploymentUpdate, {
-          args: [{ rollout_id: rolloutId, request: req }],
+          args: [{ rollout_id: rolloutId, request: req, started_by: startedBy }],
           startWorkflowOperation: guard,
         }),
       );
@@ -83,7 +87,8 @@ export class RolloutService {
       }
       throw err;
     }
-    return initialState(rolloutId, req, new Date().toISOString());
+    const now = new Date().toISOString();
+    return { ...initialState(rolloutId, req, now), audit: [{ action: 'start', actor: startedBy, channel: 'rest', at: now, detail: null }] };
   }
 
   async get(workflowId: string): Promise<WorkflowState> {
@@ -111,22 +116,36 @@ export class RolloutService {
   }
 
   async approve(workflowId: string, payload: ApprovePayload): Promise<WorkflowState> {
-    await this.requireAwaitingApproval(workflowId);
-    await this.client.workflow.getHandle(workflowId).signal(approveSignal, payload);
+    await this.requireStatus(workflowId, isAwaitingApproval, 'awaiting approval');
+    await this.client.workflow.getHandle(workflowId).signal(approveSignal, { ...payload, channel: 'rest' });
     return this.waitFor(workflowId, (s) => s.approved !== null);
   }
 
   async reject(workflowId: string, payload: RejectPayload): Promise<WorkflowState> {
-    await this.requireAwaitingApproval(workflowId);
-    await this.client.workflow.getHandle(workflowId).signal(rejectSignal, payload);
+    await this.requireStatus(workflowId, isAwaitingApproval, 'awaiting approval');
+    await this.client.workflow.getHandle(workflowId).signal(rejectSignal, { ...payload, channel: 'rest' });
     return this.waitFor(workflowId, (s) => s.approved !== null);
   }
 
-  private async requireAwaitingApproval(workflowId: string): Promise<void> {
+  async promote(workflowId: string, payload: PromotePayload): Promise<WorkflowState> {
+    const before = await this.requireStatus(workflowId, (s) => s.current_step === 'await_promotion', 'awaiting promotion');
+    await this.client.workflow.getHandle(workflowId).signal(promoteSignal, { ...payload, channel: 'rest' });
+    return this.waitFor(workflowId, (s) => s.audit.length > before.audit.length);
+  }
+
+  async abort(workflowId: string, payload: AbortPayload): Promise<WorkflowState> {
+    const before = await this.requireStatus(workflowId, (s) => !TERMINAL_STATUSES.includes(s.status), 'in progress');
+    await this.client.workflow.getHandle(workflowId).signal(abortSignal, { ...payload, channel: 'rest' });
+    return this.waitFor(workflowId, (s) => s.audit.length > before.audit.length);
+  }
+
+  private async requireStatus(workflowId: string, ok: (s: WorkflowState) => boolean, what: string): Promise<WorkflowState> {
     const state = await this.get(workflowId);
-    if (state.status !== 'awaiting_approval' || state.approved !== null) {
-      throw new HttpError(409, 'not_awaiting_approval', `Rollout ${workflowId} is ${state.status}, not awaiting approval`);
+    if (!ok(state)) {
+      const code = what === 'awaiting approval' ? 'not_awaiting_approval' : `not_${what.replace(/ /g, '_')}`;
+      throw new HttpError(409, code, `Rollout ${workflowId} is ${state.status} (${state.current_step}), not ${what}`);
     }
+    return state;
   }
 
   /** Signals are asynchronous; answer with the state once the workflow has taken the signal in. */

@@ -29,6 +29,7 @@ export function initialState(workflowId: string, req: RolloutRequest, now: strin
     final_health_score: null,
     total_improvement: null,
     error_message: null,
+    audit: [],
   };
 }
 

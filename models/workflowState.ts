@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AnalysisResultSchema, OptimizationPlanSchema } from './analysis';
 import { EngineTypeSchema } from './engine';
+import { AuditEntrySchema } from './signals';
 
 export const WorkflowStatusSchema = z.enum([
   'pending',
@@ -79,6 +80,8 @@ export const WorkflowStateSchema = z.object({
   final_health_score: z.number().nullable(),
   total_improvement: z.string().nullable(),
   error_message: z.string().nullable(),
+  /** Who started, approved, rejected, promoted or aborted the rollout, when, and through which channel. */
+  audit: z.array(AuditEntrySchema),
 });
 export type WorkflowState = z.infer<typeof WorkflowStateSchema>;
 

@@ -1,11 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AbortPayload, ApprovePayload, RejectPayload, RolloutRequest, WorkflowState } from '../models';
+import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState } from '../models';
 
 /** Names are part of the contract: operators send them with `temporal workflow signal --name ...`. */
-export const approveSignal = defineSignal<[ApprovePayload]>('approve');
-export const rejectSignal = defineSignal<[RejectPayload]>('reject');
-export const promoteSignal = defineSignal<[]>('promote');
-export const abortSignal = defineSignal<[AbortPayload?]>('abort');
+export const approveSignal = defineSignal<[ApprovePayload & ViaChannel]>('approve');
+export const rejectSignal = defineSignal<[RejectPayload & ViaChannel]>('reject');
+export const promoteSignal = defineSignal<[(PromotePayload & ViaChannel)?]>('promote');
+export const abortSignal = defineSignal<[(AbortPayload & ViaChannel)?]>('abort');
 export const getStateQuery = defineQuery<WorkflowState>('getState');
 
 export const ROLLOUT_WORKFLOW_TYPE = 'rolloutWorkflow';
@@ -14,6 +14,8 @@ export const ROLLOUT_WORKFLOW_TYPE = 'rolloutWorkflow';
 export interface ClaimRequest {
   rollout_id: string;
   request: RolloutRequest;
+  /** The authenticated subject (or `anonymous`) that asked for the rollout. */
+  started_by: string;
 }
 export const claimDeploymentUpdate = defineUpdate<{ rollout_id: string }, [ClaimRequest]>('claimDeployment');
 

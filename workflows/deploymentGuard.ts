@@ -28,7 +28,7 @@ export async function deploymentGuardWorkflow(): Promise<void> {
       claim = req;
       rollout = await startChild(rolloutWorkflow, {
         workflowId: req.rollout_id,
-        args: [req.request],
+        args: [{ ...req.request, started_by: req.started_by, started_via: 'rest' }],
         // Closing the guard (cancel, terminate) must still let the rollout roll back.
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         typedSearchAttributes: [

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { ReplicaTarget, RolloutActivities } from '../activities';
 import type { EngineSample } from '../metrics';
-import type { AbortPayload, ReplicaConfig, RolloutRequest, WorkflowState, WorkflowStatus } from '../models';
+import { TERMINAL_STATUSES, type AbortPayload, type AuditEntry, type Channel, type ReplicaConfig, type RolloutRequest, type WorkflowState, type WorkflowStatus } from '../models';
 import { healthGate } from '../core/healthGate';
 import type { Slo } from '../core/healthScore';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
@@ -23,6 +23,8 @@ import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttri
 
 export interface RolloutWorkflowInput extends RolloutRequest {
   slo?: Slo;
+  started_by?: string;
+  started_via?: Channel;
 }
 
 const NON_RETRYABLE_TYPES = ['ConfigRejected', 'InvalidReplicaAnswer'];
@@ -53,16 +55,30 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   setHandler(getStateQuery, () => state);
   setHandler(approveSignal, (p) => {
     if (state.status !== 'awaiting_approval' || state.approved !== null) return;
-    update({ approved: true, approved_by: p.approved_by, approval_comment: p.comment ?? null });
+    const by = actor(p?.approved_by);
+    audit('approve', by, p?.channel, p?.comment);
+    update({ approved: true, approved_by: by, approval_comment: p?.comment ?? null });
   });
   setHandler(rejectSignal, (p) => {
     if (state.status !== 'awaiting_approval' || state.approved !== null) return;
-    update({ approved: false, rejected_by: p.rejected_by, rejection_reason: p.reason ?? null });
+    const by = actor(p?.rejected_by);
+    audit('reject', by, p?.channel, p?.reason);
+    update({ approved: false, rejected_by: by, rejection_reason: p?.reason ?? null });
   });
-  setHandler(promoteSignal, () => void promotions++);
+  setHandler(promoteSignal, (p) => {
+    audit('promote', actor(p?.promoted_by), p?.channel);
+    promotions++;
+  });
   setHandler(abortSignal, (p) => {
-    if (!abortRequest) abortRequest = { aborted_by: p?.aborted_by ?? 'anonymous', reason: p?.reason };
+    if (abortRequest || TERMINAL_STATUSES.includes(state.status)) return;
+    abortRequest = { aborted_by: actor(p?.aborted_by), reason: p?.reason };
+    audit('abort', abortRequest.aborted_by, p?.channel, p?.reason);
   });
+
+  function audit(action: AuditEntry['action'], by: string, channel: Channel | undefined, detail?: string | null): void {
+    state.audit.push({ action, actor: by, channel: channel ?? 'temporal', at: nowIso(), detail: detail ?? null });
+  }
+  audit('start', actor(input.started_by), input.started_via);
 
   let indexed = { status: '', stage: '' };
   function update(patch: Partial<WorkflowState>): void {
@@ -172,6 +188,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   } catch (err) {
     if (isCancellation(err)) {
       // Cancelling a rollout must not leave half the fleet on the new config.
+      audit('cancel', 'temporal', 'temporal', 'workflow cancellation requested');
       await CancellationScope.nonCancellable(() => rollback('Rollout cancelled'));
       throw err;
     }
@@ -245,6 +262,11 @@ function nowIso(): string {
 
 function toMs(seconds: number): number {
   return Math.max(1, Math.round(seconds * 1000));
+}
+
+/** Signals from the CLI may carry any JSON; a missing or blank name is recorded as anonymous. */
+function actor(name: unknown): string {
+  return typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 200) : 'anonymous';
 }
 
 function failureMessage(err: unknown): string {

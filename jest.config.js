@@ -23,6 +23,7 @@ module.exports = {
     'simulator/**/*.ts',
     'workflows/**/*.ts',
     'worker/**/*.ts',
+    'cli/**/*.ts',
     '!**/main.ts',
     '!**/index.ts',
   ],

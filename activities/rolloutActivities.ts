@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import axios, { type AxiosInstance } from 'axios';
 import type { AnalysisResult, ConfigPush, EngineArgs, EngineType, HealthScore, OptimizationPlan, ReplicaConfig, Snapshot } from '../models';
 import type { EngineSample } from '../metrics';
@@ -11,6 +10,7 @@ import { agentConfigTarget, type ConfigTarget } from './configTarget';
 import { discoverReplicaList } from './discovery';
 import { describeHttpError, isClientRefusal, nonRetryable, NON_RETRYABLE } from './errors';
 import { sampleReplicas } from './fleetSampler';
+import { withHeartbeat } from './heartbeat';
 
 export interface ActivityDeps {
   http: AxiosInstance;
@@ -43,19 +43,18 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
   const { http, configTarget, concurrency } = deps;
 
   async function pushAll(targets: ReplicaTarget[], what: string): Promise<ReplicaConfig[]> {
-    let done = 0;
-    return mapWithConcurrency(targets, concurrency, async (t) => {
-      const push: ConfigPush = { revision: t.revision, engine_args: t.engine_args };
-      try {
-        const applied = await configTarget.push(t.address, push);
-        Context.current().heartbeat({ done: ++done, of: targets.length });
-        return applied;
-      } catch (err) {
-        const message = describeHttpError(err, `${what} ${t.address}`);
-        if (isClientRefusal(err)) throw nonRetryable(message, NON_RETRYABLE.configRejected);
-        throw new Error(message);
-      }
-    });
+    return withHeartbeat(() =>
+      mapWithConcurrency(targets, concurrency, async (t) => {
+        const push: ConfigPush = { revision: t.revision, engine_args: t.engine_args };
+        try {
+          return await configTarget.push(t.address, push);
+        } catch (err) {
+          const message = describeHttpError(err, `${what} ${t.address}`);
+          if (isClientRefusal(err)) throw nonRetryable(message, NON_RETRYABLE.configRejected);
+          throw new Error(message);
+        }
+      }),
+    );
   }
 
   return {
@@ -68,20 +67,22 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
     },
 
     async readReplicaConfigs(input: { replicas: string[] }): Promise<ReplicaConfig[]> {
-      return mapWithConcurrency(input.replicas, concurrency, async (address) => {
-        try {
-          return await configTarget.read(address);
-        } catch (err) {
-          throw new Error(describeHttpError(err, `reading config of ${address}`));
-        }
-      });
+      return withHeartbeat(() =>
+        mapWithConcurrency(input.replicas, concurrency, async (address) => {
+          try {
+            return await configTarget.read(address);
+          } catch (err) {
+            throw new Error(describeHttpError(err, `reading config of ${address}`));
+          }
+        }),
+      );
     },
 
     /** Scrapes the replicas now; with `since`, also scores the window from that earlier sample to now. */
     async measureHealth(input: { engine: EngineType; replicas: string[]; since?: EngineSample; slo?: Slo }): Promise<HealthMeasurement> {
       let sample: EngineSample;
       try {
-        sample = await sampleReplicas(http, input.engine, input.replicas, concurrency);
+        sample = await withHeartbeat(() => sampleReplicas(http, input.engine, input.replicas, concurrency));
       } catch (err) {
         throw new Error(describeHttpError(err, `scraping metrics of ${input.replicas.length} replica(s)`));
       }

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type RolloutActivities } from '../activities';
 
 export interface RolloutWorkerOptions {
@@ -7,7 +7,7 @@ export interface RolloutWorkerOptions {
   taskQueue: string;
   activities?: RolloutActivities;
   /** A pre-built bundle (tests build it once); otherwise the worker bundles workflows/ itself. */
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
   /**
    * Workflows kept in memory between tasks. A rollout spends nearly all its life in a timer or an
    * approval wait, so a small cache costs only a replay of a short history when it wakes.

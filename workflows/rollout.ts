@@ -31,14 +31,15 @@ const NON_RETRYABLE_TYPES = ['ConfigRejected', 'InvalidReplicaAnswer'];
 
 /** Reads: cheap and idempotent, so retried quickly a few times before the rollout gives up. */
 const reads = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
 /** Config pushes restart engines: long, heartbeating, idempotent by revision so a retry cannot apply twice. */
 const pushes = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 

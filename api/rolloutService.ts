@@ -49,7 +49,7 @@ export class RolloutService {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
-    private readonly claimTimeoutMs = 10_000,
+    private readonly claimTimeoutMs = 30_000,
   ) {}
 
   /**
@@ -69,10 +69,13 @@ export class RolloutService {
       ],
     });
     try {
+      // Accepted is enough: from then on the claim is in the guard's history and the guard starts
+      // the rollout in that same workflow task, whatever happens to this process.
       await this.client.connection.withDeadline(Date.now() + this.claimTimeoutMs, () =>
-        this.client.workflow.executeUpdateWithStart(claimDeploymentUpdate, {
+        this.client.workflow.startUpdateWithStart(claimDeploymentUpdate, {
           args: [{ rollout_id: rolloutId, request: req, started_by: startedBy }],
           startWorkflowOperation: guard,
+          waitForStage: 'ACCEPTED',
         }),
       );
     } catch (err) {
@@ -91,12 +94,17 @@ export class RolloutService {
     return { ...initialState(rolloutId, req, now), audit: [{ action: 'start', actor: startedBy, channel: 'rest', at: now, detail: null }] };
   }
 
-  async get(workflowId: string): Promise<WorkflowState> {
+  async get(workflowId: string, retryNotFound = true): Promise<WorkflowState> {
     try {
       return await this.client.workflow.getHandle(workflowId).query(getStateQuery);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `No rollout with id ${workflowId}`);
-      throw err;
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // A rollout answered 201 a moment ago may still be between its guard's claim and its own start.
+      if (retryNotFound && workflowId.startsWith('rollout-')) {
+        await sleep(250);
+        return this.get(workflowId, false);
+      }
+      throw new HttpError(404, 'not_found', `No rollout with id ${workflowId}`);
     }
   }
 

@@ -1,0 +1,134 @@
+/**
+ * Nothing is lost when a process dies. The dev server, simulator, worker and gateway run as separate
+ * processes; each test kills one (SIGKILL, no chance to clean up) at a chosen point of a rollout,
+ * starts it again, and checks that the rollout ends exactly as it would have without the kill —
+ * including every replica's revision and how many times its config really changed.
+ */
+import type { SimState, WorkflowState } from '../../models';
+import { ProcessStack } from '../helpers/processes';
+
+jest.setTimeout(240_000);
+
+// Engine restarts take time on real replicas; here a config push takes 1.5 s to "restart" the engine,
+// which leaves room to kill the worker while pushes are in flight.
+const stack = new ProcessStack({ SIM_APPLY_DELAY_MS: '1500' });
+
+beforeAll(async () => {
+  await stack.startAll();
+});
+
+afterAll(async () => {
+  await stack.stopAll();
+});
+
+// A fresh simulator per test: untouched replicas, no faults.
+beforeEach(async () => {
+  await stack.kill('sim');
+  await stack.start('sim');
+});
+
+afterEach(() => {
+  const state = expect.getState();
+  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.logs.slice(-60).join('\n'));
+});
+
+async function startRollout(body: Record<string, unknown>): Promise<string> {
+  const res = await stack.api.post(`${stack.apiUrl}/api/v1/workflows`, { instance_id: stack.vllmUrl, instance_type: 'vllm', ...body });
+  expect(res.status).toBe(201);
+  return res.data.workflow_id;
+}
+
+async function waitFor(id: string, done: (s: WorkflowState) => boolean, timeoutMs = 120_000): Promise<WorkflowState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: WorkflowState | undefined;
+  while (Date.now() < deadline) {
+    const res = await stack.api.get(`${stack.apiUrl}/api/v1/workflows/${id}`).catch(() => null);
+    if (res?.status === 200) {
+      last = res.data;
+      if (done(last!)) return last!;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out; last state ${JSON.stringify(last)?.slice(0, 1500)}`);
+}
+
+const terminal = (s: WorkflowState) => ['completed', 'rejected', 'rolled_back', 'failed'].includes(s.status);
+
+async function simState(): Promise<SimState> {
+  return (await stack.api.get(`${stack.vllmUrl}/sim/v1/state`)).data;
+}
+
+async function killAndRestartWorker(pauseMs = 500): Promise<void> {
+  await stack.kill('worker');
+  await new Promise((r) => setTimeout(r, pauseMs));
+  await stack.start('worker');
+}
+
+async function expectCompletedOnNewRevision(id: string): Promise<void> {
+  const done = await waitFor(id, terminal);
+  expect(done.status).toBe('completed');
+  expect(done.rollout_history.map((s) => s.status)).toEqual(['success', 'success', 'success']);
+  const sim = await simState();
+  // Every replica changed exactly once: a retried push of the same revision is a no-op.
+  expect(sim.replicas.map((r) => [r.revision, r.config_pushes])).toEqual(sim.replicas.map(() => [done.optimization_plan!.revision, 1]));
+}
+
+test('worker killed while collecting metrics', async () => {
+  const id = await startRollout({ monitoring_duration_seconds: 3 });
+  await waitFor(id, (s) => s.current_step === 'collect_metrics' && s.replicas.length > 0);
+  await killAndRestartWorker();
+  await expectCompletedOnNewRevision(id);
+});
+
+test('worker killed while a stage is being applied', async () => {
+  const id = await startRollout({ monitoring_duration_seconds: 1 });
+  await waitFor(id, (s) => s.current_step === 'rollout_stage' && s.current_stage === '50%');
+  await killAndRestartWorker();
+  await expectCompletedOnNewRevision(id);
+});
+
+test('worker killed during a monitoring window', async () => {
+  const id = await startRollout({ monitoring_duration_seconds: 4 });
+  await waitFor(id, (s) => s.current_step === 'monitor_stage' && s.current_stage === '10%');
+  await killAndRestartWorker(1000);
+  await expectCompletedOnNewRevision(id);
+});
+
+test('worker killed while awaiting approval', async () => {
+  const id = await startRollout({ monitoring_duration_seconds: 1, requires_approval: true });
+  await waitFor(id, (s) => s.status === 'awaiting_approval');
+  await killAndRestartWorker();
+  const approved = await stack.api.post(`${stack.apiUrl}/api/v1/workflows/${id}/approve`, { approved_by: 'after-restart' });
+  expect(approved.status).toBe(200);
+  expect(approved.data.approved_by).toBe('after-restart');
+  await expectCompletedOnNewRevision(id);
+});
+
+test('worker killed while rolling back', async () => {
+  await stack.api.post(`${stack.vllmUrl}/sim/v1/faults`, { kind: 'degrade_new_config', min_fraction: 0.5, severity: 0.4 });
+  const id = await startRollout({ monitoring_duration_seconds: 1 });
+  await waitFor(id, (s) => s.current_step === 'rollback');
+  await killAndRestartWorker();
+  const done = await waitFor(id, terminal);
+  expect(done.status).toBe('rolled_back');
+  expect(done.error_message).toMatch(/Health score dropped below threshold/);
+  const sim = await simState();
+  expect(sim.replicas.map((r) => r.revision)).toEqual(Array(10).fill('initial'));
+  expect(sim.replicas.map((r) => r.config_pushes)).toEqual([2, 2, 2, 2, 2, 0, 0, 0, 0, 0]);
+});
+
+test('Temporal dev server restarted mid-rollout (same database file)', async () => {
+  const id = await startRollout({ monitoring_duration_seconds: 4 });
+  await waitFor(id, (s) => s.current_step === 'monitor_stage' && s.current_stage === '10%');
+  await stack.kill('temporal', 'SIGTERM');
+  await stack.start('temporal');
+  await expectCompletedOnNewRevision(id);
+});
+
+test('gateway restarted mid-rollout: it holds no state, so nothing is lost', async () => {
+  const id = await startRollout({ monitoring_duration_seconds: 2 });
+  await waitFor(id, (s) => s.status === 'rolling_out');
+  await stack.kill('api');
+  await stack.start('api');
+  await expectCompletedOnNewRevision(id);
+});

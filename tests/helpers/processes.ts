@@ -1,0 +1,127 @@
+/**
+ * The system as separate OS processes — the dev server, simulator, worker and gateway each started
+ * the way `npm run temporal|sim|worker|api` starts them — so fault tests can SIGKILL and restart
+ * any of them. Each runs in its own process group so a kill also takes down tsx's child.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import axios from 'axios';
+import { devServerArgs } from '../../scripts/devServer';
+import { TSX, waitForPort } from '../../scripts/processes';
+import { PROJECT_ROOT } from '../../scripts/temporalBinaries';
+
+export type ProcessName = 'temporal' | 'sim' | 'worker' | 'api';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export class ProcessStack {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'servetune-faults-'));
+  readonly taskQueue = `faults-${Math.random().toString(36).slice(2)}`;
+  ports = { temporal: 0, ui: 0, api: 0, vllm: 0, tgi: 0, sglang: 0 };
+  private readonly children = new Map<ProcessName, ChildProcess>();
+  readonly logs: string[] = [];
+
+  constructor(private readonly env: NodeJS.ProcessEnv = {}) {}
+
+  async allocatePorts(): Promise<void> {
+    for (const key of Object.keys(this.ports) as Array<keyof ProcessStack['ports']>) this.ports[key] = await freePort();
+  }
+
+  get temporalAddress(): string {
+    return `127.0.0.1:${this.ports.temporal}`;
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.ports.api}`;
+  }
+
+  get vllmUrl(): string {
+    return `http://127.0.0.1:${this.ports.vllm}`;
+  }
+
+  private spawn(name: ProcessName, command: string, args: string[], env: NodeJS.ProcessEnv): void {
+    const child = spawn(command, args, {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...this.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const keep = (chunk: Buffer) => {
+      this.logs.push(`[${name}] ${chunk.toString().trimEnd()}`);
+      if (this.logs.length > 400) this.logs.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.children.set(name, child);
+  }
+
+  async start(name: ProcessName): Promise<void> {
+    const common = { TEMPORAL_ADDRESS: this.temporalAddress, TASK_QUEUE: this.taskQueue };
+    switch (name) {
+      case 'temporal':
+        this.spawn('temporal', process.env.TEMPORAL_CLI_PATH!, devServerArgs({
+          ip: '127.0.0.1',
+          port: this.ports.temporal,
+          uiPort: this.ports.ui,
+          namespace: 'default',
+          dbFile: path.join(this.dir, 'temporal.db'),
+        }), {});
+        await waitForPort('127.0.0.1', this.ports.temporal, 60_000, 'Temporal');
+        return;
+      case 'sim':
+        this.spawn('sim', TSX, ['simulator/main.ts'], {
+          SIM_VLLM_PORT: String(this.ports.vllm),
+          SIM_TGI_PORT: String(this.ports.tgi),
+          SIM_SGLANG_PORT: String(this.ports.sglang),
+        });
+        await waitForPort('127.0.0.1', this.ports.vllm, 30_000, 'simulator');
+        return;
+      case 'worker':
+        this.spawn('worker', TSX, ['worker/main.ts'], { ...common, WORKFLOW_BUNDLE_PATH: process.env.SERVETUNE_TEST_WORKFLOW_BUNDLE });
+        return;
+      case 'api':
+        this.spawn('api', TSX, ['api/main.ts'], { ...common, PORT: String(this.ports.api), HOST: '127.0.0.1' });
+        await waitForPort('127.0.0.1', this.ports.api, 30_000, 'gateway');
+        return;
+    }
+  }
+
+  /** Kills the whole process group and waits until it is gone. */
+  async kill(name: ProcessName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+    await exited;
+    this.children.delete(name);
+  }
+
+  async startAll(): Promise<void> {
+    await this.allocatePorts();
+    await this.start('temporal');
+    await Promise.all([this.start('sim'), this.start('worker'), this.start('api')]);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const name of ['api', 'worker', 'sim', 'temporal'] as ProcessName[]) await this.kill(name, 'SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  api = axios.create({ validateStatus: () => true, timeout: 15_000 });
+}

@@ -1,17 +1,17 @@
-import type { HealthComponent, HealthScore, Snapshot } from '../models';
+import type { HealthComponent, HealthScore, Slo, Snapshot } from '../models';
+
+export type { Slo };
 
 /**
  * The health score is a weighted mean of SLO components, each scoring 100 while its metric meets
  * the target and falling in proportion past it (twice the target → 50). Ratios rather than
  * thresholds keep the score continuous, so the stage gate's relative comparison stays meaningful.
  */
-export interface Slo {
-  ttft_p95_ms: number;
-  itl_p95_ms: number;
-  e2e_p95_ms: number;
-  error_rate: number;
-}
 
+export function withDefaults(slo: Partial<Slo> | undefined): Slo {
+  return { ...DEFAULT_SLO, ...slo };
+}
+/** Targets used where a request sets none (`slo` in the request overrides any of them). */
 export const DEFAULT_SLO: Slo = {
   ttft_p95_ms: 500,
   itl_p95_ms: 50,

@@ -11,6 +11,17 @@ export const StagesSchema = z
   .refine((s) => s.every((p, i) => i === 0 || p > s[i - 1]), { message: 'stages must be strictly increasing' })
   .refine((s) => s[s.length - 1] === 100, { message: 'stages must end at 100' });
 
+/** SLO targets the health score is measured against; any subset overrides the defaults. */
+export const SloSchema = z
+  .object({
+    ttft_p95_ms: z.number().finite().positive().max(3_600_000),
+    itl_p95_ms: z.number().finite().positive().max(600_000),
+    e2e_p95_ms: z.number().finite().positive().max(86_400_000),
+    error_rate: z.number().finite().gt(0).lte(1),
+  })
+  .strict();
+export type Slo = z.infer<typeof SloSchema>;
+
 /** Body of `POST /api/v1/workflows`; unknown fields are rejected so typos never pass silently. */
 export const RolloutRequestSchema = z
   .object({
@@ -23,6 +34,7 @@ export const RolloutRequestSchema = z
     stages: StagesSchema.default([10, 50, 100]),
     replicas: z.array(z.string().trim().min(1).max(512)).min(1).max(10_000).optional(),
     approval_timeout_seconds: z.number().finite().positive().max(30 * 24 * 3600).default(24 * 3600),
+    slo: SloSchema.partial().optional(),
   })
   .strict();
 

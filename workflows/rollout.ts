@@ -14,7 +14,7 @@ import type { ReplicaTarget, RolloutActivities } from '../activities';
 import type { EngineSample } from '../metrics';
 import { TERMINAL_STATUSES, type AbortPayload, type AuditEntry, type Channel, type ReplicaConfig, type RolloutRequest, type WorkflowState, type WorkflowStatus } from '../models';
 import { healthGate } from '../core/healthGate';
-import type { Slo } from '../core/healthScore';
+import { withDefaults } from '../core/healthScore';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
 import { planStages, type PlannedStage } from '../core/stagePlan';
 import { monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../core/transitions';
@@ -22,7 +22,6 @@ import { abortSignal, approveSignal, getStateQuery, promoteSignal, rejectSignal 
 import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttributes';
 
 export interface RolloutWorkflowInput extends RolloutRequest {
-  slo?: Slo;
   started_by?: string;
   started_via?: Channel;
 }
@@ -48,6 +47,7 @@ const MAX_BASELINE_SECONDS = 5;
 
 export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<WorkflowState> {
   const state = initialState(workflowInfo().workflowId, input, nowIso());
+  const slo = withDefaults(input.slo);
   /** Replicas this rollout changed, with the config each had before: the compensation's to-do list. */
   const changed = new Map<string, ReplicaTarget>();
   let abortRequest: AbortPayload | null = null;
@@ -130,7 +130,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     const baselineEnd = await reads.measureHealth({ engine: input.instance_type, replicas });
 
     update({ current_step: 'analyze_performance' });
-    const analysis = await reads.analyzePerformance({ start: baselineStart.sample, end: baselineEnd.sample, slo: input.slo });
+    const analysis = await reads.analyzePerformance({ start: baselineStart.sample, end: baselineEnd.sample, slo });
     update({ analysis_result: analysis });
 
     update({ current_step: 'generate_optimizations' });
@@ -230,7 +230,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
       await condition(() => abortRequest !== null, toMs(tick - elapsed));
       elapsed = tick;
       if (abortRequest) return endStage(record, after, abortMessage());
-      const m = await reads.measureHealth({ engine: state.instance_type, replicas: stage.replicas, since: start.sample, slo: input.slo });
+      const m = await reads.measureHealth({ engine: state.instance_type, replicas: stage.replicas, since: start.sample, slo });
       after = m.health?.score ?? null;
       record.samples.push({ at: nowIso(), health_score: after });
       update({ rollout_history: state.rollout_history });

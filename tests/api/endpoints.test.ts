@@ -63,8 +63,13 @@ describe('rollout lifecycle over REST', () => {
   });
 
   test('GET /api/v1/workflows lists newest first and filters by instance_id and status', async () => {
-    const other = await stack.api.post('/api/v1/workflows').send({ instance_id: stack.deployments[1], instance_type: 'vllm', monitoring_duration_seconds: 1, stages: [100] });
-    await waitForState(stack, other.body.workflow_id, isTerminal);
+    const other = await stack.api
+      .post('/api/v1/workflows')
+      .send({ instance_id: stack.deployments[1], instance_type: 'vllm', monitoring_duration_seconds: 1, stages: [100], slo: { ttft_p95_ms: 250 } });
+    const otherDone = await waitForState(stack, other.body.workflow_id, isTerminal);
+    // The request's SLO replaces the default target; the others keep theirs.
+    const targets = Object.fromEntries(otherDone.analysis_result!.health_components.map((c) => [c.metric, c.target]));
+    expect(targets).toEqual({ ttft_p95_ms: 250, itl_p95_ms: 50, e2e_p95_ms: 15_000, error_rate: 0.01 });
 
     const all = await stack.api.get('/api/v1/workflows');
     expect(all.status).toBe(200);

@@ -66,6 +66,9 @@ describe('POST /api/v1/workflows rejects bad input with the offending field', ()
     ['replica not a string', { ...valid, replicas: ['a:1', 2] }, 'replicas.1'],
     ['unknown field', { ...valid, canary_weight: 5 }, 'canary_weight'],
     ['approval timeout negative', { ...valid, approval_timeout_seconds: -1 }, 'approval_timeout_seconds'],
+    ['SLO target of zero', { ...valid, slo: { ttft_p95_ms: 0 } }, 'slo.ttft_p95_ms'],
+    ['SLO error rate above 1', { ...valid, slo: { error_rate: 2 } }, 'slo.error_rate'],
+    ['unknown SLO field', { ...valid, slo: { tpot_ms: 20 } }, 'slo.tpot_ms'],
   ])('%s', async (_name, body, field) => {
     expectError(await api.post('/api/v1/workflows').send(body), 400, 'invalid_request', field);
   });

@@ -1,4 +1,4 @@
-import { componentScore, DEFAULT_SLO, healthScore } from '../../../core/healthScore';
+import { componentScore, DEFAULT_SLO, healthScore, withDefaults } from '../../../core/healthScore';
 import { snapshot } from './snapshotFixture';
 
 describe('healthScore', () => {
@@ -34,5 +34,10 @@ describe('healthScore', () => {
   it('takes SLO targets from the caller', () => {
     const strict = { ...DEFAULT_SLO, ttft_p95_ms: 200 };
     expect(healthScore(snapshot({ ttft_p95_ms: 400 }), strict).score).toBe(85);
+  });
+
+  it('fills the targets a request leaves out from the defaults', () => {
+    expect(withDefaults({ ttft_p95_ms: 200 })).toEqual({ ...DEFAULT_SLO, ttft_p95_ms: 200 });
+    expect(withDefaults(undefined)).toEqual(DEFAULT_SLO);
   });
 });

@@ -5,6 +5,7 @@ import { AbortSchema, ApproveSchema, PromoteSchema, RejectSchema, RolloutRequest
 import { actorName, requireScope, TokenStore, type Caller } from './auth';
 import { logger } from '../runtime/logger';
 import { HttpError, validationError } from './httpError';
+import { OPENAPI_PATH, openApiHandler } from './openapi';
 import { RolloutService } from './rolloutService';
 
 export interface AppOptions {
@@ -100,6 +101,7 @@ export function createApp(client: Client, opts: AppOptions): express.Express {
     res.json(await service.abort(parse(WorkflowIdSchema, req.params.id, 'workflow id'), { ...payload, aborted_by }));
   });
 
+  app.get(OPENAPI_PATH, openApiHandler({ listQuery: ListQuerySchema, workflowId: WorkflowIdSchema }));
   app.use('/api/v1', api);
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));

@@ -69,13 +69,10 @@ export class RolloutService {
       ],
     });
     try {
-      // Accepted is enough: from then on the claim is in the guard's history and the guard starts
-      // the rollout in that same workflow task, whatever happens to this process.
       await this.client.connection.withDeadline(Date.now() + this.claimTimeoutMs, () =>
-        this.client.workflow.startUpdateWithStart(claimDeploymentUpdate, {
+        this.client.workflow.executeUpdateWithStart(claimDeploymentUpdate, {
           args: [{ rollout_id: rolloutId, request: req, started_by: startedBy }],
           startWorkflowOperation: guard,
-          waitForStage: 'ACCEPTED',
         }),
       );
     } catch (err) {

@@ -22,6 +22,20 @@ export function detectBottlenecks(snapshot: Snapshot, slo: Slo): Bottleneck[] {
     snapshot.requests_waiting === null || snapshot.replicas === 0 ? null : snapshot.requests_waiting / snapshot.replicas;
   add('queue_backlog', 'requests_waiting_per_replica', waitingPerReplica, BOTTLENECK_THRESHOLDS.waiting_per_replica,
     'Requests queue before the scheduler admits them');
+  // A queue while the KV cache has room: the scheduler, not memory, holds requests back (a batch-size
+  // cap or over-conservative admission). SGLang's tuning guide reads it the same way: "token usage < 0.9
+  // and #queue-req > 0" means "the server is too conservative about taking in new requests". The
+  // complement, a queue on a full cache, is kv_cache_pressure. Engines without a KV gauge (TGI) never show it.
+  const kv = snapshot.kv_cache_usage;
+  if (waitingPerReplica !== null && waitingPerReplica > BOTTLENECK_THRESHOLDS.waiting_per_replica && kv !== null && kv < BOTTLENECK_THRESHOLDS.kv_cache_usage) {
+    found.push({
+      kind: 'low_batch_utilisation',
+      metric: 'kv_cache_usage',
+      value: kv,
+      threshold: BOTTLENECK_THRESHOLDS.kv_cache_usage,
+      description: 'Requests wait although the KV cache has room: the batch is smaller than memory allows',
+    });
+  }
   add('high_ttft', 'ttft_p95_ms', snapshot.ttft_p95_ms, slo.ttft_p95_ms, 'Time to first token p95 is above its SLO');
   add('high_itl', 'itl_p95_ms', snapshot.itl_p95_ms, slo.itl_p95_ms, 'Inter-token latency p95 is above its SLO');
   add('errors', 'error_rate', snapshot.error_rate, slo.error_rate, 'Error rate is above its SLO');

@@ -1,12 +1,13 @@
 import type { Bottleneck, EngineArgs, EngineType, Optimization, OptimizationPlan, Snapshot } from '../models';
 import { currentValue, type TuningRule } from './knowledge/rule';
+import { sglangRules } from './knowledge/sglang';
+import { tgiRules } from './knowledge/tgi';
 import { vllmRules } from './knowledge/vllm';
 
 const KNOWLEDGE: Record<EngineType, TuningRule[]> = {
   vllm: vllmRules,
-  // TGI and SGLang knowledge bases arrive with the three-engines work; until then no rule fires.
-  tgi: [],
-  sglang: [],
+  tgi: tgiRules,
+  sglang: sglangRules,
 };
 
 export function rulesFor(engine: EngineType): TuningRule[] {
@@ -29,11 +30,12 @@ export function planOptimizations(opts: {
   const kinds = new Set(opts.bottlenecks.map((b) => b.kind));
   const optimizations: Optimization[] = [];
   const changed = new Set<string>();
+  // Rules run in order and the first that moves a flag wins it: one change per flag per plan.
   for (const rule of rulesFor(opts.engine)) {
     const addressed = rule.addresses.filter((k) => kinds.has(k));
     if (addressed.length === 0 || changed.has(rule.parameter)) continue;
     const current = currentValue(opts.currentArgs, rule);
-    const proposed = rule.propose(current, opts.snapshot, kinds);
+    const proposed = rule.propose(current, opts.snapshot, kinds, opts.currentArgs);
     if (proposed === null || proposed === current) continue;
     changed.add(rule.parameter);
     optimizations.push({

@@ -31,10 +31,11 @@ export function advanceAccumulated(
     if (!bounds || !h) continue;
     const n = Math.max(0, stream.rate) * dtSeconds;
     if (n === 0) continue;
+    const cdf = stream.cdf ?? ((x: number) => lognormalCdf(x, stream));
     bounds.forEach((bound, i) => {
-      h.buckets[i] += n * lognormalCdf(bound, stream);
+      h.buckets[i] += n * cdf(bound);
     });
     h.count += n;
-    h.sum += n * lognormalMean(stream);
+    h.sum += n * (stream.mean ?? lognormalMean(stream));
   }
 }

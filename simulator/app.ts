@@ -43,6 +43,14 @@ function replicaRouter(deployment: SimDeployment): express.Router {
     res.status(200).send(deployment.scrape(i));
   });
 
+  // The engine's own config-introspection route (TGI `/info`, SGLang `/get_server_info`).
+  const introspection = deployment.engine.introspection;
+  if (introspection) {
+    router.get(introspection.path, (req, res) => {
+      res.json(deployment.introspect(index(req)));
+    });
+  }
+
   router.get('/servetune/v1/config', (req, res) => {
     res.json(deployment.replica(index(req))!.config());
   });

@@ -179,6 +179,13 @@ export class SimDeployment {
     return this.engine.renderMetrics(r.accumulated, perf, r.engineArgs);
   }
 
+  /** The body of the engine's config-introspection route for replica `index` (undefined if the engine has none). */
+  introspect(index: number): unknown {
+    const intro = this.engine.introspection;
+    if (!intro) return undefined;
+    return intro.render(this.replicas[index].engineArgs, this.performanceOf(index));
+  }
+
   /** Bring every replica's counters up to now at its current steady state (before any state change). */
   advanceAll(): void {
     const t = this.now();

@@ -7,7 +7,7 @@ import { SimDeployment } from './deployment';
 import { engineModel } from './engines';
 
 export interface FleetDeploymentSpec {
-  engine: Extract<EngineType, 'vllm'>;
+  engine: EngineType;
   /** 0 picks a free port. */
   port: number;
   /** Default 10. */
@@ -39,6 +39,9 @@ export interface FleetSimulator {
 }
 
 export const DEFAULT_REPLICAS = 10;
+
+/** Default port of each engine's simulated deployment (docs/DESIGN: SIM_VLLM_PORT, SIM_TGI_PORT, SIM_SGLANG_PORT). */
+export const DEFAULT_PORTS: Readonly<Record<EngineType, number>> = Object.freeze({ vllm: 8000, tgi: 3000, sglang: 30000 });
 
 /** Address clients should use for a bound host: wildcard binds are reached on loopback. */
 function clientHost(host: string): string {

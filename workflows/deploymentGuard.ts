@@ -11,7 +11,7 @@ import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttri
  */
 export async function deploymentGuardWorkflow(): Promise<void> {
   let claim: ClaimRequest | null = null;
-  let rollout: ChildWorkflowHandle<typeof rolloutWorkflow> | null = null;
+  let rolloutStart: Promise<ChildWorkflowHandle<typeof rolloutWorkflow>> | null = null;
 
   const busy = () =>
     ApplicationFailure.create({
@@ -23,10 +23,12 @@ export async function deploymentGuardWorkflow(): Promise<void> {
 
   setHandler(
     claimDeploymentUpdate,
-    async (req) => {
+    (req) => {
       if (claim) throw busy();
       claim = req;
-      rollout = await startChild(rolloutWorkflow, {
+      // Not awaited: the start command goes out in this same workflow task, so the claim completes
+      // in one round trip; the guard's main body waits for the child.
+      rolloutStart = startChild(rolloutWorkflow, {
         workflowId: req.rollout_id,
         args: [{ ...req.request, started_by: req.started_by, started_via: 'rest' }],
         // Closing the guard (cancel, terminate) must still let the rollout roll back.
@@ -47,9 +49,10 @@ export async function deploymentGuardWorkflow(): Promise<void> {
     },
   );
 
-  await condition(() => rollout !== null);
+  await condition(() => rolloutStart !== null);
   try {
-    await rollout!.result();
+    const rollout = await rolloutStart!;
+    await rollout.result();
   } catch {
     // A cancelled or failed rollout still releases the deployment.
   }

@@ -90,10 +90,12 @@ export const vllmRules: TuningRule[] = [
     parameter: 'max_num_batched_tokens',
     // vLLM V1's default for `vllm serve` on GPUs under 70 GiB and on A100 (8192 on H100-class GPUs).
     defaultValue: 2048,
-    // A TTFT/ITL trade-off: only when ITL has headroom, and not while KV memory is short (the guide's
-    // preemption advice is to lower this budget, not raise it).
-    propose: (current, snapshot, bottlenecks) => {
+    // A TTFT/ITL trade-off: only when ITL has headroom, not while KV memory is short (the guide's
+    // preemption advice is to lower this budget, not raise it), and only once prefix caching, which
+    // costs no ITL, is on (a replica reporting it off gets vllm.prefix_caching first).
+    propose: (current, snapshot, bottlenecks, args) => {
       if (bottlenecks.has('high_itl') || bottlenecks.has('kv_cache_pressure') || bottlenecks.has('preemption')) return null;
+      if (args.enable_prefix_caching === false) return null;
       return scaleUp(current, VLLM_LIMITS.max_num_batched_tokens.grow, VLLM_LIMITS.max_num_batched_tokens.max);
     },
     reason: 'A larger per-step token budget prefills more prompt tokens per step: lower time to first token, some cost in inter-token latency',

@@ -48,9 +48,14 @@ export interface Performance {
   extra?: Readonly<Record<string, number>>;
 }
 
-/** Observations per second of one histogram, and their distribution. */
+/**
+ * Observations per second of one histogram, and their distribution: log-normal (`median`, `sigma`) unless
+ * `cdf` and `mean` give another one (e.g. SGLang's per-request retraction counts, which are mostly 0).
+ */
 export interface ObservationStream extends LatencyDist {
   rate: number;
+  cdf?: (x: number) => number;
+  mean?: number;
 }
 
 /** What a replica accumulates between scrapes (fluid counts: floats). */

@@ -25,8 +25,18 @@ describe('detectBottlenecks', () => {
   });
 
   it('measures queue backlog per replica', () => {
-    expect(detectBottlenecks(snapshot({ requests_waiting: 30, replicas: 10 }), DEFAULT_SLO).map((b) => b.kind)).toEqual(['queue_backlog']);
+    // The fixture's KV cache is half empty, so the queue is also low batch utilisation.
+    expect(detectBottlenecks(snapshot({ requests_waiting: 30, replicas: 10 }), DEFAULT_SLO).map((b) => b.kind)).toEqual(['queue_backlog', 'low_batch_utilisation']);
     expect(detectBottlenecks(snapshot({ requests_waiting: 5, replicas: 10 }), DEFAULT_SLO)).toEqual([]);
+  });
+
+  it('calls a queue on a KV cache with room low batch utilisation, with the KV usage as evidence', () => {
+    const low = detectBottlenecks(snapshot({ requests_waiting: 30, kv_cache_usage: 0.6 }), DEFAULT_SLO).find((b) => b.kind === 'low_batch_utilisation');
+    expect(low).toMatchObject({ metric: 'kv_cache_usage', value: 0.6, threshold: 0.9 });
+    // A queue on a full cache is KV pressure instead; without a KV gauge (TGI) it is just a queue.
+    expect(detectBottlenecks(snapshot({ requests_waiting: 30, kv_cache_usage: 0.95 }), DEFAULT_SLO).map((b) => b.kind)).toEqual(['kv_cache_pressure', 'queue_backlog']);
+    expect(detectBottlenecks(snapshot({ requests_waiting: 30, kv_cache_usage: null }), DEFAULT_SLO).map((b) => b.kind)).toEqual(['queue_backlog']);
+    expect(detectBottlenecks(snapshot({ requests_waiting: 5, kv_cache_usage: 0.2 }), DEFAULT_SLO)).toEqual([]);
   });
 
   it('ignores missing metrics rather than reading them as zero or as trouble', () => {
@@ -46,7 +56,8 @@ describe('vLLM planner', () => {
     const p = plan({ ttft_p95_ms: 1200 });
     expect(p.optimizations.map((o) => o.parameter)).toEqual(['enable_prefix_caching']);
     expect(p.engine_args).toEqual({ ...vllmDefaults, enable_prefix_caching: true });
-    expect(plan({ ttft_p95_ms: 1200 }, { ...vllmDefaults, enable_prefix_caching: true }).optimizations).toEqual([]);
+    // With prefix caching already on, the next step for TTFT is the per-step token budget (see vllm.test.ts).
+    expect(plan({ ttft_p95_ms: 1200 }, { ...vllmDefaults, enable_prefix_caching: true }).optimizations.map((o) => o.parameter)).toEqual(['max_num_batched_tokens']);
   });
 
   it('grows max_num_seqs for a queue only while KV memory has room', () => {
@@ -84,8 +95,9 @@ describe('vLLM planner', () => {
     expect(combineImprovements([[10, 25], [5, 30]])).toEqual([15, 48]);
   });
 
-  it('has no rules yet for TGI and SGLang', () => {
+  it('has a knowledge base for every engine', () => {
+    for (const engine of ['vllm', 'tgi', 'sglang'] as const) expect(rulesFor(engine).length).toBeGreaterThan(0);
     const s = snapshot({ kv_cache_usage: 0.99 });
-    expect(planOptimizations({ engine: 'tgi', snapshot: s, bottlenecks: detectBottlenecks(s, DEFAULT_SLO), currentArgs: {}, revision: 'r' }).optimizations).toEqual([]);
+    expect(planOptimizations({ engine: 'sglang', snapshot: s, bottlenecks: detectBottlenecks(s, DEFAULT_SLO), currentArgs: {}, revision: 'r' }).engine_args).toEqual({ mem_fraction_static: 0.93 });
   });
 });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import request from 'supertest';
 import { ErrorBodySchema, ReplicaConfigSchema, ReplicaListSchema, SimStateSchema } from '../../../models';
 import { createFleetSimulator, type FleetSimulator } from '../../../simulator/fleet';
-import { parsePage } from './promText';
+import { parsePage } from './pages';
 
 let fleet: FleetSimulator;
 let url: string;

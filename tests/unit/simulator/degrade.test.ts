@@ -5,7 +5,7 @@ import { SimDeployment } from '../../../simulator/deployment';
 import { vllmEngine } from '../../../simulator/engines/vllm';
 import { createFleetSimulator } from '../../../simulator/fleet';
 import { figuresOf } from '../../../simulator/figures';
-import { histogram, parsePage, windowOf } from './promText';
+import { histogram, parsePage, windowOf } from './pages';
 import { histogramQuantile } from '../../../simulator/lognormal';
 
 const TUNED = { gpu_memory_utilization: 0.95, enable_prefix_caching: true };

@@ -7,7 +7,7 @@ import {
   lognormalQuantile,
   normalQuantile,
 } from '../../../simulator/lognormal';
-import { formatLabels, histogramLines, pyFloat } from '../../../simulator/prom';
+import { formatLabels, goFloat, histogramLines, multiprocessHistogramSamples, pyFloat, rustFloat, rustHistogramSamples } from '../../../simulator/prom';
 
 describe('log-normal helpers', () => {
   it('erf and the normal quantile match known values', () => {
@@ -50,6 +50,44 @@ describe('Prometheus text helpers', () => {
     expect(pyFloat(4.275e-16)).toBe('4.275e-16');
     expect(pyFloat(1e-5)).toBe('1e-05');
     expect(pyFloat(Infinity)).toBe('+Inf');
+  });
+
+  it('prints sample values as prometheus_client floatToGoString does', () => {
+    expect(goFloat(162)).toBe('162.0');
+    expect(goFloat(866964.5791549598)).toBe('866964.5791549598');
+    expect(goFloat(8128902)).toBe('8.128902e+06');
+    expect(goFloat(2351897.9474117756)).toBe('2.3518979474117756e+06');
+    expect(goFloat(1e6)).toBe('1e+06');
+    expect(goFloat(1e16)).toBe('1e+16');
+    expect(goFloat(0)).toBe('0.0');
+    expect(goFloat(Infinity)).toBe('+Inf');
+  });
+
+  it('prints floats as Rust Display does (metrics-exporter-prometheus)', () => {
+    expect(rustFloat(128)).toBe('128');
+    expect(rustFloat(0)).toBe('0');
+    expect(rustFloat(0.00015000000000000001)).toBe('0.00015000000000000001');
+    expect(rustFloat(541.2140316159999)).toBe('541.2140316159999');
+    expect(rustFloat(1.5e-7)).toBe('0.00000015');
+    expect(rustFloat(1.25e22)).toBe('12500000000000000000000');
+    expect(rustFloat(Infinity)).toBe('+Inf');
+  });
+
+  it('writes multiprocess (_sum first) and Rust (le last, _sum then _count) histogram layouts', () => {
+    expect(multiprocessHistogramSamples('h', { m: 'x' }, [1, 2], [3, 2.5], 2.75, 9)).toEqual([
+      'h_sum{m="x"} 9.0',
+      'h_bucket{le="1.0",m="x"} 2.75',
+      'h_bucket{le="2.0",m="x"} 2.75',
+      'h_bucket{le="+Inf",m="x"} 2.75',
+      'h_count{m="x"} 2.75',
+    ]);
+    expect(rustHistogramSamples('h', { method: 'prefill' }, [1, 2.5], [1, 2], 3, 4.5)).toEqual([
+      'h_bucket{method="prefill",le="1"} 1',
+      'h_bucket{method="prefill",le="2.5"} 2',
+      'h_bucket{method="prefill",le="+Inf"} 3',
+      'h_sum{method="prefill"} 4.5',
+      'h_count{method="prefill"} 3',
+    ]);
   });
 
   it('sorts labels and escapes values', () => {

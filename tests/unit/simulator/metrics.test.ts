@@ -2,7 +2,7 @@ import request from 'supertest';
 import { createFleetSimulator, type FleetSimulator } from '../../../simulator/fleet';
 import { figuresOf } from '../../../simulator/figures';
 import { histogramQuantile } from '../../../simulator/lognormal';
-import { histogram, parsePage, value, windowOf, type Page } from './promText';
+import { histogram, parsePage, value, windowOf, type Page } from './pages';
 
 const MODEL = { model_name: 'meta-llama/Llama-3.1-8B-Instruct', engine: '0' };
 const HISTOGRAMS: Record<string, number[]> = {

@@ -25,7 +25,7 @@ function replicaIndex(req: Request, deployment: SimDeployment): number | undefin
   return deployment.replica(i) ? i : undefined;
 }
 
-function replicaRouter(deployment: SimDeployment): express.Router {
+function replicaRouter(deployment: SimDeployment, options: DeploymentAppOptions): express.Router {
   const router = express.Router({ mergeParams: true });
   const index = (req: Request) => replicaIndex(req, deployment) as number;
 
@@ -61,14 +61,23 @@ function replicaRouter(deployment: SimDeployment): express.Router {
     const result = deployment.pushConfig(index(req), parsed.data);
     if (result.status === 400) return sendInvalid(res, result.issues, 'invalid_engine_args');
     if (result.status === 422) return sendError(res, 422, 'apply_failed', result.reason);
-    res.status(200).json(result.config);
+    // A real agent answers once the engine has restarted on the new args; the new revision is
+    // recorded at once, so a retried push of it (the client gave up waiting) is a no-op.
+    const reply = () => res.status(200).json(result.config);
+    if (result.changed && options.applyDelayMs > 0) setTimeout(reply, options.applyDelayMs);
+    else reply();
   });
 
   return router;
 }
 
 /** The HTTP surface of one simulated deployment (one port). */
-export function createDeploymentApp(deployment: SimDeployment): express.Express {
+export interface DeploymentAppOptions {
+  /** How long a config push that changes the revision takes to answer (the engine restart). */
+  applyDelayMs: number;
+}
+
+export function createDeploymentApp(deployment: SimDeployment, options: DeploymentAppOptions = { applyDelayMs: 0 }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -83,7 +92,7 @@ export function createDeploymentApp(deployment: SimDeployment): express.Express 
     }
     next();
   });
-  app.use('/replicas/:index', replicaRouter(deployment));
+  app.use('/replicas/:index', replicaRouter(deployment, options));
 
   app.get('/servetune/v1/replicas', (_req, res) => {
     const body: ReplicaList = { replicas: deployment.addresses() };

@@ -20,6 +20,8 @@ export interface FleetSimulatorOptions {
   /** Host name put in replica URLs when clients reach the simulator by another name (e.g. a compose service). */
   advertiseHost?: string;
   deployments: FleetDeploymentSpec[];
+  /** How long a config push that changes a replica's revision takes to answer (an engine restart); default 0. */
+  applyDelayMs?: number;
   /** Monotonic clock in milliseconds; default performance.now(). Inject for deterministic tests. */
   now?: () => number;
 }
@@ -81,7 +83,7 @@ export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise
       const port = await listen(server, spec.port, host);
       const url = `http://${opts.advertiseHost ?? clientHost(host)}:${port}`;
       const simulator = new SimDeployment({ engine, baseUrl: url, replicas: spec.replicas ?? DEFAULT_REPLICAS, now });
-      server.on('request', createDeploymentApp(simulator));
+      server.on('request', createDeploymentApp(simulator, { applyDelayMs: opts.applyDelayMs ?? 0 }));
       deployments.push({ engine: spec.engine, url, replicaAddresses: simulator.addresses(), simulator });
     }
   } catch (err) {

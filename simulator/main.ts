@@ -37,7 +37,8 @@ async function main(): Promise<void> {
     port: intFromEnv(PORT_VARIABLES[engine], DEFAULT_PORTS[engine], 0),
     replicas,
   }));
-  const fleet = await createFleetSimulator({ host, advertiseHost, deployments });
+  const applyDelayMs = intFromEnv('SIM_APPLY_DELAY_MS', 0, 0);
+  const fleet = await createFleetSimulator({ host, advertiseHost, deployments, applyDelayMs });
   for (const d of fleet.deployments) {
     const intro = d.simulator.engine.introspection;
     console.log(`simulated ${d.engine} deployment: ${d.url} (${d.replicaAddresses.length} replicas)`);

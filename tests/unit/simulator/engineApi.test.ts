@@ -159,3 +159,25 @@ describe('fleet simulator: three engines side by side', () => {
     expect(await p95(0)).toBeLessThan(healthy);
   });
 });
+
+describe('config push latency (an engine restart)', () => {
+  it('answers a revision change after the delay, a repeated revision at once', async () => {
+    const { createFleetSimulator } = await import('../../../simulator/fleet');
+    const fleet = await createFleetSimulator({ deployments: [{ engine: 'vllm', port: 0, replicas: 1 }], applyDelayMs: 300 });
+    try {
+      const replica = fleet.deployments[0].replicaAddresses[0];
+      const push = { revision: 'r1', engine_args: { max_num_seqs: 128 } };
+      const t0 = Date.now();
+      const first = await fetch(`${replica}/servetune/v1/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(push) });
+      expect(first.status).toBe(200);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+      const t1 = Date.now();
+      const again = await fetch(`${replica}/servetune/v1/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(push) });
+      expect(again.status).toBe(200);
+      expect(Date.now() - t1).toBeLessThan(250);
+      expect(fleet.deployments[0].simulator.state().replicas[0].config_pushes).toBe(1);
+    } finally {
+      await fleet.close();
+    }
+  });
+});

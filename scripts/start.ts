@@ -37,7 +37,11 @@ async function main(): Promise<void> {
   const uiPort = intFromEnv(process.env.TEMPORAL_UI_PORT, 8233);
   const apiHost = process.env.HOST || '127.0.0.1';
   const apiPort = intFromEnv(process.env.PORT, 8002);
-  const simPort = intFromEnv(process.env.SIM_VLLM_PORT, 8000);
+  const simPorts = {
+    vllm: intFromEnv(process.env.SIM_VLLM_PORT, 8000),
+    tgi: intFromEnv(process.env.SIM_TGI_PORT, 3000),
+    sglang: intFromEnv(process.env.SIM_SGLANG_PORT, 30000),
+  };
 
   if (embedded) {
     ensureTemporalBinaries((line) => console.log(`[tools] ${line}`));
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
   run('worker', 'worker/main.ts');
   run('api', 'api/main.ts');
   await Promise.all([
-    waitForPort('127.0.0.1', simPort, 30_000, 'fleet simulator'),
+    ...Object.values(simPorts).map((port) => waitForPort('127.0.0.1', port, 30_000, 'fleet simulator')),
     waitForPort(apiHost, apiPort, 60_000, 'gateway'),
   ]);
   console.log(
@@ -58,7 +62,9 @@ async function main(): Promise<void> {
       `  REST gateway     http://${apiHost}:${apiPort}/api/v1/workflows`,
       `  Temporal         ${settings.address} (namespace ${settings.namespace}, task queue ${settings.taskQueue})`,
       embedded ? `  Temporal Web UI  http://${temporalHost}:${uiPort}` : '',
-      `  simulated vLLM   http://127.0.0.1:${simPort}  (replicas: /servetune/v1/replicas)`,
+      `  simulated vLLM   http://127.0.0.1:${simPorts.vllm}  (replicas: /servetune/v1/replicas)`,
+      `  simulated TGI    http://127.0.0.1:${simPorts.tgi}`,
+      `  simulated SGLang http://127.0.0.1:${simPorts.sglang}`,
       'Ctrl-C stops everything.',
       '',
     ]

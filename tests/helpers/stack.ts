@@ -3,7 +3,7 @@ import { Worker } from '@temporalio/worker';
 import axios from 'axios';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
-import type { SimState, WorkflowState } from '../../models';
+import type { EngineType, SimState, WorkflowState } from '../../models';
 import { createFleetSimulator } from '../../simulator/fleet';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { workflowBundle } from './temporal';
@@ -22,10 +22,15 @@ export interface Stack {
  * The system as tests exercise it: a real Temporal server (given), the fleet simulator on random
  * ports, a worker running the real workflow bundle and activities, and the gateway's Express app.
  */
-export async function startStack(env: TestWorkflowEnvironment, deploymentCount: number, replicas = 10): Promise<Stack> {
+export async function startStack(
+  env: TestWorkflowEnvironment,
+  deploymentCount: number,
+  replicas = 10,
+  engines: EngineType[] = Array(deploymentCount).fill('vllm'),
+): Promise<Stack> {
   const taskQueue = `test-${Math.random().toString(36).slice(2)}`;
   const sim = await createFleetSimulator({
-    deployments: Array.from({ length: deploymentCount }, () => ({ engine: 'vllm' as const, port: 0, replicas })),
+    deployments: Array.from({ length: deploymentCount }, (_, i) => ({ engine: engines[i], port: 0, replicas })),
   });
   const worker = await createRolloutWorker({
     connection: env.nativeConnection,

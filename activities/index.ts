@@ -1,2 +1,2 @@
-export { createActivities, defaultActivityDeps } from './rolloutActivities';
-export type { RolloutActivities, ActivityDeps, HealthMeasurement, ReplicaTarget } from './rolloutActivities';
+export { appendSeries, createActivities, defaultActivityDeps } from './rolloutActivities';
+export type { RolloutActivities, ActivityDeps, ReplicaTarget, MetricSeries, StageMeasurement } from './rolloutActivities';

@@ -5,6 +5,7 @@ import { snapshotBetween } from '../metrics';
 import { detectBottlenecks } from '../core/bottlenecks';
 import { DEFAULT_SLO, healthScore, type Slo } from '../core/healthScore';
 import { planOptimizations } from '../core/planner';
+import { CANARY_METRICS, judgeCanary, type CanaryJudgement } from '../core/canaryJudge';
 import { mapWithConcurrency } from './concurrency';
 import { agentConfigTarget, type ConfigTarget } from './configTarget';
 import { discoverReplicaList } from './discovery';
@@ -19,17 +20,46 @@ export interface ActivityDeps {
   concurrency: number;
 }
 
-export interface HealthMeasurement {
-  sample: EngineSample;
-  /** Present when measured over a window (`since` given). */
-  snapshot: Snapshot | null;
-  health: HealthScore | null;
+/** Per-interval values of the judged metrics, one array per metric, oldest first. */
+export type MetricSeries = Record<string, number[]>;
+
+export interface StageMeasurementInput {
+  engine: EngineType;
+  slo: Slo;
+  canary: string[];
+  /** Replicas still on the old config; empty in a 100% stage. */
+  baseline: string[];
+  /** The canary's sample at the start of the window: the health score covers the window so far. */
+  windowStart: EngineSample;
+  /** Both groups' samples at the previous tick: this tick adds one interval to each series. */
+  previous: { canary: EngineSample; baseline: EngineSample | null };
+  series: { canary: MetricSeries; baseline: MetricSeries };
+}
+
+export interface StageMeasurement {
+  samples: { canary: EngineSample; baseline: EngineSample | null };
+  health: HealthScore;
+  /** This interval's value of each judged metric per group (null: no data in the interval). */
+  /** The series with this tick's interval appended: the next tick's input. */
+  series: { canary: MetricSeries; baseline: MetricSeries };
+  judgement: CanaryJudgement;
 }
 
 export interface ReplicaTarget {
   address: string;
   revision: string;
   engine_args: EngineArgs;
+}
+
+function judgedValues(snapshot: Snapshot): Record<string, number | null> {
+  return Object.fromEntries(CANARY_METRICS.map((m) => [m, snapshot[m]]));
+}
+
+/** The series with this interval's values appended; a metric without data in the interval adds nothing. */
+export function appendSeries(series: MetricSeries, interval: Record<string, number | null>): MetricSeries {
+  return Object.fromEntries(
+    CANARY_METRICS.map((m) => [m, interval[m] === null || interval[m] === undefined ? series[m] ?? [] : [...(series[m] ?? []), interval[m] as number]]),
+  );
 }
 
 export function defaultActivityDeps(): ActivityDeps {
@@ -57,7 +87,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
     );
   }
 
-  return {
+  const activities = {
     async discoverReplicas(input: { instance_id: string; replicas?: string[] }): Promise<string[]> {
       try {
         return await discoverReplicaList(http, input.instance_id, input.replicas);
@@ -78,17 +108,34 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
       );
     },
 
-    /** Scrapes the replicas now; with `since`, also scores the window from that earlier sample to now. */
-    async measureHealth(input: { engine: EngineType; replicas: string[]; since?: EngineSample; slo?: Slo }): Promise<HealthMeasurement> {
-      let sample: EngineSample;
+    /** One merged reading of the replicas' metrics now. */
+    async sampleFleet(input: { engine: EngineType; replicas: string[] }): Promise<EngineSample> {
       try {
-        sample = await withHeartbeat(() => sampleReplicas(http, input.engine, input.replicas, concurrency));
+        return await withHeartbeat(() => sampleReplicas(http, input.engine, input.replicas, concurrency));
       } catch (err) {
         throw new Error(describeHttpError(err, `scraping metrics of ${input.replicas.length} replica(s)`));
       }
-      if (!input.since) return { sample, snapshot: null, health: null };
-      const snapshot = snapshotBetween(input.since, sample);
-      return { sample, snapshot, health: healthScore(snapshot, input.slo ?? DEFAULT_SLO) };
+    },
+
+    /**
+     * One monitoring tick of a stage: the canary's health over the window so far (for the absolute
+     * gate), and the canary-versus-baseline judgement over the per-interval series so far (Kayenta's
+     * way: the two groups' metric time series over the same window, compared with Mann–Whitney U).
+     */
+    async measureStage(input: StageMeasurementInput): Promise<StageMeasurement> {
+      const [canary, baseline] = await Promise.all([
+        activities.sampleFleet({ engine: input.engine, replicas: input.canary }),
+        input.baseline.length > 0 && input.previous.baseline ? activities.sampleFleet({ engine: input.engine, replicas: input.baseline }) : null,
+      ]);
+      const health = healthScore(snapshotBetween(input.windowStart, canary), input.slo);
+      const canaryInterval = judgedValues(snapshotBetween(input.previous.canary, canary));
+      const baselineInterval = baseline && input.previous.baseline ? judgedValues(snapshotBetween(input.previous.baseline, baseline)) : null;
+      const series = {
+        canary: appendSeries(input.series.canary, canaryInterval),
+        baseline: baselineInterval ? appendSeries(input.series.baseline, baselineInterval) : input.series.baseline,
+      };
+      const judgement = judgeCanary({ canary: series.canary, baseline: baselineInterval ? series.baseline : {} });
+      return { samples: { canary, baseline }, health, series, judgement };
     },
 
     async analyzePerformance(input: { start: EngineSample; end: EngineSample; slo?: Slo }): Promise<AnalysisResult> {
@@ -128,6 +175,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
       return pushAll(input.targets, 'rolling back');
     },
   };
+  return activities;
 }
 
 export type RolloutActivities = ReturnType<typeof createActivities>;

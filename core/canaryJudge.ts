@@ -295,3 +295,11 @@ export function judgeCanary(input: CanaryJudgeInput): CanaryJudgement {
       : 'no_data';
   return { verdict, decisions };
 }
+
+/** The failure message of a stage the judge failed: each failing metric with its evidence. */
+export function describeCanaryFailure(judgement: CanaryJudgement): string {
+  const failing = judgement.decisions.filter((d) => d.verdict === 'fail');
+  const fmt = (v: number | null) => (v === null ? 'n/a' : Number(v.toPrecision(3)).toString());
+  const parts = failing.map((d) => `${d.metric} ${fmt(d.canary_value)} > ${fmt(d.threshold)} (baseline ${fmt(d.baseline_value)}${d.p_value === null ? '' : `, p=${fmt(d.p_value)}`})`);
+  return `Canary worse than baseline: ${parts.join('; ')}`;
+}

@@ -44,6 +44,7 @@ export function startedStage(stage: PlannedStage, before: number | null, now: st
     health_score_after: null,
     replicas: stage.replicas,
     samples: [],
+    canary_judgement: null,
     decision: null,
   };
 }

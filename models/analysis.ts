@@ -55,3 +55,27 @@ export const OptimizationPlanSchema = z.object({
   revision: z.string(),
 });
 export type OptimizationPlan = z.infer<typeof OptimizationPlanSchema>;
+
+/** One metric's canary-versus-baseline decision, as the canary judge recorded it. */
+export const CanaryDecisionSchema = z.object({
+  metric: z.string(),
+  canary_value: z.number().nullable(),
+  baseline_value: z.number().nullable(),
+  threshold: z.number().nullable(),
+  p_value: z.number().nullable(),
+  effect_size: z.number().nullable(),
+  cliffs_delta: z.number().nullable(),
+  u_statistic: z.number().nullable(),
+  method: z.enum(['exact', 'normal']).nullable(),
+  decided_by: z.enum(['significance', 'effect_size']).nullable(),
+  canary_n: z.number(),
+  baseline_n: z.number(),
+  verdict: z.enum(['pass', 'fail', 'no_data']),
+  reason: z.string(),
+});
+
+export const CanaryJudgementSchema = z.object({
+  verdict: z.enum(['pass', 'fail', 'no_data']),
+  decisions: z.array(CanaryDecisionSchema),
+});
+export type CanaryJudgementState = z.infer<typeof CanaryJudgementSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AnalysisResultSchema, OptimizationPlanSchema } from './analysis';
+import { AnalysisResultSchema, CanaryJudgementSchema, OptimizationPlanSchema } from './analysis';
 import { EngineTypeSchema } from './engine';
 import { AuditEntrySchema } from './signals';
 
@@ -49,6 +49,8 @@ export const StageRecordSchema = z.object({
   health_score_after: z.number().nullable(),
   replicas: z.array(z.string()),
   samples: z.array(HealthSampleSchema),
+  /** The latest canary-versus-baseline judgement of this stage (null for a stage with no baseline replicas). */
+  canary_judgement: CanaryJudgementSchema.nullable(),
   decision: z.string().nullable(),
 });
 export type StageRecord = z.infer<typeof StageRecordSchema>;

@@ -10,9 +10,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ReplicaTarget, RolloutActivities } from '../activities';
+import type { ReplicaTarget, RolloutActivities, StageMeasurement } from '../activities';
 import type { EngineSample } from '../metrics';
 import { TERMINAL_STATUSES, type AbortPayload, type AuditEntry, type Channel, type ReplicaConfig, type RolloutRequest, type WorkflowState, type WorkflowStatus } from '../models';
+import { describeCanaryFailure } from '../core/canaryJudge';
 import { healthGate } from '../core/healthGate';
 import { withDefaults } from '../core/healthScore';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
@@ -124,13 +125,13 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     const replicas = await reads.discoverReplicas({ instance_id: input.instance_id, replicas: input.replicas });
     const configs = await reads.readReplicaConfigs({ replicas });
     update({ replicas });
-    const baselineStart = await reads.measureHealth({ engine: input.instance_type, replicas });
+    const baselineStart = await reads.sampleFleet({ engine: input.instance_type, replicas });
     await condition(() => abortRequest !== null, toMs(Math.min(input.monitoring_duration_seconds, MAX_BASELINE_SECONDS)));
     if (abortRequest) return finish('rejected', { error_message: abortMessage() });
-    const baselineEnd = await reads.measureHealth({ engine: input.instance_type, replicas });
+    const baselineEnd = await reads.sampleFleet({ engine: input.instance_type, replicas });
 
     update({ current_step: 'analyze_performance' });
-    const analysis = await reads.analyzePerformance({ start: baselineStart.sample, end: baselineEnd.sample, slo });
+    const analysis = await reads.analyzePerformance({ start: baselineStart, end: baselineEnd, slo });
     update({ analysis_result: analysis });
 
     update({ current_step: 'generate_optimizations' });
@@ -221,7 +222,14 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
 
     update({ current_step: 'monitor_stage' });
     const window = state.monitoring_duration_seconds;
-    const start = await reads.measureHealth({ engine: state.instance_type, replicas: stage.replicas });
+    const inStage = new Set(stage.replicas);
+    const baseline = state.replicas.filter((r) => !inStage.has(r));
+    const [canaryStart, baselineStart] = await Promise.all([
+      reads.sampleFleet({ engine: state.instance_type, replicas: stage.replicas }),
+      baseline.length > 0 ? reads.sampleFleet({ engine: state.instance_type, replicas: baseline }) : Promise.resolve(null),
+    ]);
+    let previous = { canary: canaryStart, baseline: baselineStart };
+    let series: StageMeasurement['series'] = { canary: {}, baseline: {} };
     const ticks = monitoringTicks(window, samplingIntervalSeconds(window));
     let elapsed = 0;
     let consecutiveFailures = 0;
@@ -230,16 +238,30 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
       await condition(() => abortRequest !== null, toMs(tick - elapsed));
       elapsed = tick;
       if (abortRequest) return endStage(record, after, abortMessage());
-      const m = await reads.measureHealth({ engine: state.instance_type, replicas: stage.replicas, since: start.sample, slo });
-      after = m.health?.score ?? null;
+      const m = await reads.measureStage({
+        engine: state.instance_type,
+        slo,
+        canary: stage.replicas,
+        baseline,
+        windowStart: canaryStart,
+        previous,
+        series,
+      });
+      previous = m.samples;
+      series = m.series;
+      after = m.health.score;
       record.samples.push({ at: nowIso(), health_score: after });
+      record.canary_judgement = m.judgement;
       update({ rollout_history: state.rollout_history });
+      // Two gates: the absolute one of DESIGN.md, and the canary judged against the old config.
       const gate = healthGate({ before, after, threshold: state.health_threshold });
-      consecutiveFailures = gate.passed ? 0 : consecutiveFailures + 1;
+      const canaryWorse = m.judgement.verdict === 'fail';
+      consecutiveFailures = gate.passed && !canaryWorse ? 0 : consecutiveFailures + 1;
+      const reason = !gate.passed ? gate.reason : canaryWorse ? describeCanaryFailure(m.judgement) : gate.reason;
       const isFinalSample = i === ticks.length - 1;
-      if (shouldStopMonitoring({ consecutiveFailures, isFinalSample })) return endStage(record, after, gate.reason);
+      if (shouldStopMonitoring({ consecutiveFailures, isFinalSample })) return endStage(record, after, reason);
       if (isFinalSample) {
-        endStage(record, after, null, gate.reason);
+        endStage(record, after, null, reason);
         return { score: after };
       }
     }

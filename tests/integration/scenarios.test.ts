@@ -23,7 +23,7 @@ let nextDeployment = 0;
 
 beforeAll(async () => {
   env = await startDevServer();
-  stack = await startStack(env, 9);
+  stack = await startStack(env, 10);
 });
 
 afterAll(async () => {
@@ -207,4 +207,23 @@ test('abort while waiting for promotion rolls back every changed replica', async
   expect(done.error_message).toBe('Aborted by oncall: pager, rolled back changes');
   expect(await revisions(deployment)).toEqual(Array(10).fill('initial'));
   await recordHistory('abort', id);
+});
+
+test('canary judged worse than the replicas on the old config rolls back, even when the absolute gate would pass', async () => {
+  const deployment = freshDeployment();
+  // A mild regression: the absolute gate (threshold 0.3) lets it through, the canary judge does not.
+  await axios.post(`${deployment}/sim/v1/faults`, { kind: 'degrade_new_config', min_fraction: 0, severity: 0.1 });
+  const id = await startRollout({ instance_id: deployment, health_threshold: 0.3, monitoring_duration_seconds: 5 });
+  const done = await waitForState(stack, id, isTerminal);
+
+  expect(done.status).toBe('rolled_back');
+  const stage = done.rollout_history[0];
+  expect(stage.health_score_after!).toBeGreaterThanOrEqual(0.3 * stage.health_score_before!);
+  expect(done.error_message).toMatch(/^Canary worse than baseline: error_rate .*, rolled back changes$/);
+  const errors = stage.canary_judgement!.decisions.find((d) => d.metric === 'error_rate')!;
+  expect(errors.verdict).toBe('fail');
+  expect(errors.canary_value!).toBeGreaterThan(errors.threshold!);
+  expect(errors.baseline_value!).toBeLessThan(errors.threshold!);
+  expect(await revisions(deployment)).toEqual(Array(10).fill('initial'));
+  await recordHistory('canary-judge', id);
 });

@@ -1,4 +1,5 @@
 import {
+  describeCanaryFailure,
   CANARY_METRICS,
   EXACT_MAX_REPLICAS,
   binomial,
@@ -247,5 +248,17 @@ describe('judgeCanary', () => {
     expect(judgeCanary({ canary, baseline: group(5) }).verdict).toBe('pass');
     expect(judgeCanary({ canary, baseline: group(5), tolerance: 0.05 }).verdict).toBe('fail');
     expect(judgeCanary({ canary, baseline: group(5), tolerance: 0.05, alpha: 0.001 }).decisions[1].decided_by).toBe('effect_size');
+  });
+});
+
+describe('describeCanaryFailure', () => {
+  it('names each failing metric with canary value, threshold, baseline and p-value', () => {
+    const judgement = judgeCanary({
+      canary: { error_rate: [0.05, 0.06, 0.05, 0.055, 0.05], ttft_p95_ms: [100, 101, 99, 100, 100] },
+      baseline: { error_rate: [0.005, 0.004, 0.005, 0.006, 0.005], ttft_p95_ms: [100, 100, 101, 99, 100] },
+    });
+    expect(judgement.verdict).toBe('fail');
+    const message = describeCanaryFailure(judgement);
+    expect(message).toMatch(/^Canary worse than baseline: error_rate 0\.05 > 0\.01 \(baseline 0\.005, p=0\.00397\)$/);
   });
 });

@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { toBaseUrl } from '../activities/replicaAddress';
 import { detectBottlenecks } from '../core/bottlenecks';
 import { DEFAULT_SLO, healthScore, type Slo } from '../core/healthScore';
-import { planOptimizations } from '../core/planner';
+import { planOptimizations, rulesFor } from '../core/planner';
 import {
   MetricsParseError,
   adapterFor,
@@ -281,6 +281,36 @@ async function agentArgs(base: string, engine: EngineType, deps: AnalyzeDeps): P
   }
 }
 
+/** The engine's own config route, for replicas without a servetune agent. */
+export const ENGINE_CONFIG_ROUTES: Partial<Record<EngineType, string>> = { tgi: '/info', sglang: '/get_server_info' };
+
+/**
+ * Picks the flags the planner knows out of an engine's own config document (TGI's `/info`,
+ * SGLang's `/get_server_info`): both name their fields after the launcher's flags.
+ */
+export function argsFromEngineConfig(engine: EngineType, body: unknown): EngineArgs {
+  if (!body || typeof body !== 'object') return {};
+  const known = new Set(rulesFor(engine).map((r) => r.parameter));
+  const args: EngineArgs = {};
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if (known.has(key) && (value === null || ['string', 'number', 'boolean'].includes(typeof value))) args[key] = value as EngineArgs[string];
+  }
+  return args;
+}
+
+async function engineConfigArgs(base: string, engine: EngineType, deps: AnalyzeDeps): Promise<{ args?: AnalyzeInput['currentArgs']; note?: string }> {
+  const route = ENGINE_CONFIG_ROUTES[engine];
+  if (!route) return {};
+  const url = `${base}${route}`;
+  try {
+    const res = await deps.fetch(url, { signal: AbortSignal.timeout(deps.timeoutMs) });
+    if (!res.ok) return { note: `no engine config at ${url} (HTTP ${res.status})` };
+    return { args: { source: `engine: ${url}`, args: argsFromEngineConfig(engine, await res.json()) } };
+  } catch (e) {
+    return { note: `no engine config at ${url}: ${describeFetchError(e, deps.timeoutMs)}` };
+  }
+}
+
 /** Reads the pages the options name (scraping twice for a single --url) and analyzes them. */
 export async function runAnalyze(opts: AnalyzeOptions, deps: AnalyzeDeps = defaultDeps): Promise<AnalyzeResult> {
   const { sources } = opts;
@@ -314,6 +344,11 @@ export async function runAnalyze(opts: AnalyzeOptions, deps: AnalyzeDeps = defau
     const agent = await agentArgs(lastUrl, opts.engine, deps);
     currentArgs = agent.args;
     if (agent.note) extraNotes.push(agent.note);
+    if (!currentArgs) {
+      const own = await engineConfigArgs(lastUrl, opts.engine, deps);
+      currentArgs = own.args;
+      if (own.note) extraNotes.push(own.note);
+    }
   }
   const result = analyzePages({ engine: opts.engine, pages, currentArgs });
   result.notes.push(...extraNotes);

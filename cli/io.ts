@@ -16,6 +16,8 @@ export const EXIT = {
   failure: 1,
   /** The command line itself is wrong: unknown option, missing or conflicting arguments. */
   usage: 2,
+  /** `watch`: the rollout ended, but not `completed` (rejected, rolled_back or failed). */
+  notCompleted: 3,
 } as const;
 
 /**
@@ -34,4 +36,14 @@ export class CliError extends Error {
 /** One line, whatever the error: the message with newlines folded. */
 export function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Not an error: ends the command with `exitCode` and prints nothing more (`watch` of a rollout that rolled back). */
+export class CliExit extends Error {
+  readonly exitCode: number;
+  constructor(exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = 'CliExit';
+    this.exitCode = exitCode;
+  }
 }

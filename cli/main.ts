@@ -1,28 +1,42 @@
 /**
  * The `servetune` command line. Each subcommand lives in its own file and registers itself on the
- * program (`registerAnalyze`); later ones (start, status, list, approve, reject, watch) follow
- * the same shape. `run` never throws and never prints a stack trace: user errors are one line on
- * stderr with exit code 1 (bad input) or 2 (bad command line).
+ * program: `analyze` works offline; `start`, `status`, `list`, `approve`, `reject` and `watch` talk to
+ * the gateway (cli/gateway.ts: SERVETUNE_URL, SERVETUNE_TOKEN). `run` never throws and never prints a
+ * stack trace: user errors are one line on stderr with exit code 1 (bad input, gateway error) or 2 (bad
+ * command line); `watch` exits 3 when the rollout ends other than completed.
  *
  * Entry points: `bin/servetune.js` (installed as `servetune`), or `tsx cli/main.ts …`.
  */
 import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './analyze';
-import { CliError, EXIT, oneLine, processIO, type CliIO } from './io';
+import { registerApprove } from './approve';
+import { defaultGatewayDeps, type GatewayDeps } from './gateway';
+import { CliError, CliExit, EXIT, oneLine, processIO, type CliIO } from './io';
+import { registerList } from './list';
+import { registerReject } from './reject';
+import { registerStart } from './start';
+import { registerStatus } from './status';
+import { registerWatch } from './watch';
 
-export function buildProgram(io: CliIO = processIO): Command {
+export function buildProgram(io: CliIO = processIO, gateway: GatewayDeps = defaultGatewayDeps): Command {
   const program = new Command('servetune')
     .description('servetune: find inference-engine bottlenecks and tune engine flags with staged, reversible rollouts')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showSuggestionAfterError(true);
   registerAnalyze(program, io);
+  registerStart(program, io, gateway);
+  registerStatus(program, io, gateway);
+  registerList(program, io, gateway);
+  registerApprove(program, io, gateway);
+  registerReject(program, io, gateway);
+  registerWatch(program, io, gateway);
   return program;
 }
 
 /** Runs the command line `argv` (as `process.argv`: node, script, args…) and returns the exit code. */
-export async function run(argv: readonly string[], io: CliIO = processIO): Promise<number> {
-  const program = buildProgram(io);
+export async function run(argv: readonly string[], io: CliIO = processIO, gateway: GatewayDeps = defaultGatewayDeps): Promise<number> {
+  const program = buildProgram(io, gateway);
   try {
     await program.parseAsync([...argv]);
     return EXIT.ok;
@@ -31,6 +45,7 @@ export async function run(argv: readonly string[], io: CliIO = processIO): Promi
       // Commander has already printed its one-line message (or the help / version text).
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    if (e instanceof CliExit) return e.exitCode;
     if (e instanceof CliError) {
       io.err(`servetune: ${oneLine(e.message)}\n`);
       return e.exitCode;

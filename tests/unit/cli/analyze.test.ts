@@ -353,3 +353,44 @@ describe('servetune analyze --url', () => {
     expect(out.stderr).toMatch(new RegExp(`^servetune: cannot reach http://127\\.0\\.0\\.1:${port}/metrics: .*ECONNREFUSED.*\\n$`));
   });
 });
+
+describe('current args from the engine itself when no agent answers', () => {
+  it('picks the planner-known flags out of TGI /info and SGLang /get_server_info', () => {
+    const { argsFromEngineConfig } = jest.requireActual('../../../cli/analyze');
+    expect(argsFromEngineConfig('tgi', { model_id: 'm', max_batch_prefill_tokens: 4096, max_waiting_tokens: 20, version: '3.1' })).toEqual({
+      max_batch_prefill_tokens: 4096,
+      max_waiting_tokens: 20,
+    });
+    expect(argsFromEngineConfig('sglang', { mem_fraction_static: 0.88, tp_size: 1, schedule_conservativeness: 1 })).toEqual({
+      mem_fraction_static: 0.88,
+      schedule_conservativeness: 1,
+    });
+    expect(argsFromEngineConfig('sglang', 'not an object')).toEqual({});
+  });
+
+  it('reads a simulated TGI replica whose agent route is missing from its /info', async () => {
+    const { createFleetSimulator } = await import('../../../simulator/fleet');
+    const fleet = await createFleetSimulator({ deployments: [{ engine: 'tgi', port: 0, replicas: 1 }] });
+    const upstream = fleet.deployments[0].replicaAddresses[0];
+    // A proxy that hides the agent, as an engine without servetune's agent would.
+    const server = http.createServer(async (req, res) => {
+      if (req.url?.startsWith('/servetune')) return void res.writeHead(404).end();
+      const r = await fetch(`${upstream}${req.url}`);
+      res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'text/plain' });
+      res.end(Buffer.from(await r.arrayBuffer()));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = await cli('analyze', '--engine', 'tgi', '--url', `127.0.0.1:${port}`, '--interval', '0.2', '--json');
+      expect(out.code).toBe(0);
+      const result = JSON.parse(out.stdout);
+      expect(result.current_args.source).toBe(`engine: http://127.0.0.1:${port}/info`);
+      // TGI's /info carries the router's limits (not the prefill budget, which only the launcher knows).
+      expect(result.current_args.args).toMatchObject({ max_concurrent_requests: 128, max_waiting_tokens: 20 });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      await fleet.close();
+    }
+  });
+});

@@ -13,6 +13,8 @@ import {
   ApproveSchema,
   AuditEntrySchema,
   BottleneckSchema,
+  CanaryDecisionSchema,
+  CanaryJudgementSchema,
   EngineArgsSchema,
   EngineTypeSchema,
   ErrorBodySchema,
@@ -144,6 +146,7 @@ const stage = (label: string, percentage: number, count: number, start: number, 
   health_score_after: after,
   replicas: REPLICAS.slice(0, count),
   samples: [{ at: `2025-06-02T09:00:${String(start + 11).padStart(2, '0')}.000Z`, health_score: after }],
+  canary_judgement: null,
   decision,
 });
 
@@ -306,7 +309,9 @@ function component<T extends z.ZodTypeAny>(registry: OpenAPIRegistry, name: stri
  * - a nullable component reference comes out as `allOf: [{$ref}, {type: [object, null]}]`, which
  *   rejects null (null fails the `$ref` branch; asteasolutions/zod-to-openapi#387 fixes it upstream):
  *   rewritten to `anyOf: [{$ref}, {type: null}]`;
- * - a `z.tuple` without rest comes out as bare `prefixItems`, which admits any length: its length is pinned.
+ * - a `z.tuple` without rest comes out as bare `prefixItems`, which admits any length: its length is pinned;
+ * - a nullable `z.enum` comes out as `type: [string, null]` with an `enum` lacking null, which rejects
+ *   null after all: null is added to the enum.
  */
 export function repairGeneratedSchemas(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(repairGeneratedSchemas);
@@ -320,6 +325,9 @@ export function repairGeneratedSchemas(node: unknown): unknown {
       const { type: _type, ...annotations } = extra;
       return { ...rest, ...annotations, anyOf: [ref, { type: 'null' }] };
     }
+  }
+  if (Array.isArray(obj.enum) && Array.isArray(obj.type) && obj.type.includes('null') && !obj.enum.includes(null)) {
+    return { ...obj, enum: [...obj.enum, null] };
   }
   if (Array.isArray(obj.prefixItems) && obj.items === undefined) {
     return { ...obj, minItems: obj.prefixItems.length, maxItems: obj.prefixItems.length };
@@ -348,6 +356,8 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
   component(registry, 'WorkflowStatus', WorkflowStatusSchema);
   component(registry, 'Step', StepSchema);
   component(registry, 'HealthSample', HealthSampleSchema);
+  component(registry, 'CanaryDecision', CanaryDecisionSchema);
+  component(registry, 'CanaryJudgement', CanaryJudgementSchema, "A stage's canary-versus-baseline judgement, metric by metric.");
   component(registry, 'StageRecord', StageRecordSchema);
   component(registry, 'AuditEntry', AuditEntrySchema);
   component(registry, 'WorkflowState', WorkflowStateSchema, "A rollout's state: what GET answers and the workflow's `getState` query returns.");

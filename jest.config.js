@@ -24,6 +24,7 @@ module.exports = {
     'workflows/**/*.ts',
     'worker/**/*.ts',
     'cli/**/*.ts',
+    'agent/**/*.ts',
     '!**/main.ts',
     '!**/index.ts',
   ],

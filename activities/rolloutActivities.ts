@@ -1,5 +1,5 @@
 import axios, { type AxiosInstance } from 'axios';
-import type { AnalysisResult, ConfigPush, EngineArgs, EngineType, HealthScore, OptimizationPlan, ReplicaConfig, Snapshot } from '../models';
+import { MetricSourceSchema, type AnalysisResult, type ConfigPush, type EngineArgs, type EngineType, type HealthScore, type MetricSourceConfig, type OptimizationPlan, type ReplicaConfig, type Snapshot } from '../models';
 import type { EngineSample } from '../metrics';
 import { snapshotBetween } from '../metrics';
 import { detectBottlenecks } from '../core/bottlenecks';
@@ -10,11 +10,14 @@ import { mapWithConcurrency } from './concurrency';
 import { agentConfigTarget, type ConfigTarget } from './configTarget';
 import { discoverReplicaList } from './discovery';
 import { describeHttpError, isClientRefusal, nonRetryable, NON_RETRYABLE } from './errors';
-import { sampleReplicas } from './fleetSampler';
+import { metricSourceFor, PrometheusSourceError } from './metricSource';
 import { withHeartbeat } from './heartbeat';
+import { activityLog } from './log';
 
 export interface ActivityDeps {
   http: AxiosInstance;
+  /** The metric source when a request names none (`METRICS_PROMETHEUS_URL` sets Prometheus). */
+  defaultSource?: MetricSourceConfig;
   configTarget: ConfigTarget;
   /** Replicas scraped or pushed to at once. */
   concurrency: number;
@@ -25,6 +28,7 @@ export type MetricSeries = Record<string, number[]>;
 
 export interface StageMeasurementInput {
   engine: EngineType;
+  source?: MetricSourceConfig;
   slo: Slo;
   canary: string[];
   /** Replicas still on the old config; empty in a 100% stage. */
@@ -66,7 +70,13 @@ export function defaultActivityDeps(): ActivityDeps {
   // Short connect/read timeouts: a replica that does not answer in seconds is treated as down,
   // and the activity retry policy decides how often to try again.
   const http = axios.create({ timeout: 10_000, maxContentLength: 64 * 1024 * 1024 });
-  return { http, configTarget: agentConfigTarget(http, 10 * 60_000), concurrency: 32 };
+  const prometheusUrl = process.env.METRICS_PROMETHEUS_URL;
+  return {
+    http,
+    configTarget: agentConfigTarget(http, 10 * 60_000),
+    concurrency: 32,
+    defaultSource: prometheusUrl ? MetricSourceSchema.parse({ type: 'prometheus', url: prometheusUrl }) : undefined,
+  };
 }
 
 export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
@@ -80,6 +90,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
           return await configTarget.push(t.address, push);
         } catch (err) {
           const message = describeHttpError(err, `${what} ${t.address}`);
+          activityLog().warn({ replica: t.address, revision: t.revision, err: message, refused: isClientRefusal(err) }, 'config push failed');
           if (isClientRefusal(err)) throw nonRetryable(message, NON_RETRYABLE.configRejected);
           throw new Error(message);
         }
@@ -90,7 +101,9 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
   const activities = {
     async discoverReplicas(input: { instance_id: string; replicas?: string[] }): Promise<string[]> {
       try {
-        return await discoverReplicaList(http, input.instance_id, input.replicas);
+        const replicas = await discoverReplicaList(http, input.instance_id, input.replicas);
+        activityLog().info({ deployment: input.instance_id, replicas: replicas.length, given: input.replicas !== undefined }, 'replicas discovered');
+        return replicas;
       } catch (err) {
         throw new Error(describeHttpError(err, `discovering replicas of ${input.instance_id}`));
       }
@@ -108,11 +121,16 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
       );
     },
 
-    /** One merged reading of the replicas' metrics now. */
-    async sampleFleet(input: { engine: EngineType; replicas: string[] }): Promise<EngineSample> {
+    /** One merged reading of the replicas' metrics now, from the request's source or the configured one. */
+    async sampleFleet(input: { engine: EngineType; replicas: string[]; source?: MetricSourceConfig }): Promise<EngineSample> {
+      const source = metricSourceFor(input.source ?? deps.defaultSource, { http, concurrency });
       try {
-        return await withHeartbeat(() => sampleReplicas(http, input.engine, input.replicas, concurrency));
+        return await withHeartbeat(() => source.sample(input.engine, input.replicas));
       } catch (err) {
+        if (err instanceof PrometheusSourceError) {
+          const message = `reading metrics of ${input.replicas.length} replica(s) from Prometheus: ${err.message}`;
+          throw err.retryable ? new Error(message) : nonRetryable(message, NON_RETRYABLE.invalidReplicaAnswer);
+        }
         throw new Error(describeHttpError(err, `scraping metrics of ${input.replicas.length} replica(s)`));
       }
     },
@@ -124,8 +142,10 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
      */
     async measureStage(input: StageMeasurementInput): Promise<StageMeasurement> {
       const [canary, baseline] = await Promise.all([
-        activities.sampleFleet({ engine: input.engine, replicas: input.canary }),
-        input.baseline.length > 0 && input.previous.baseline ? activities.sampleFleet({ engine: input.engine, replicas: input.baseline }) : null,
+        activities.sampleFleet({ engine: input.engine, replicas: input.canary, source: input.source }),
+        input.baseline.length > 0 && input.previous.baseline
+          ? activities.sampleFleet({ engine: input.engine, replicas: input.baseline, source: input.source })
+          : null,
       ]);
       const health = healthScore(snapshotBetween(input.windowStart, canary), input.slo);
       const canaryInterval = judgedValues(snapshotBetween(input.previous.canary, canary));
@@ -135,6 +155,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
         baseline: baselineInterval ? appendSeries(input.series.baseline, baselineInterval) : input.series.baseline,
       };
       const judgement = judgeCanary({ canary: series.canary, baseline: baselineInterval ? series.baseline : {} });
+      activityLog().info({ canary: input.canary.length, baseline: input.baseline.length, health_score: health.score, canary_verdict: judgement.verdict }, 'stage measured');
       return { samples: { canary, baseline }, health, series, judgement };
     },
 
@@ -142,8 +163,10 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
       const slo = input.slo ?? DEFAULT_SLO;
       const snapshot = snapshotBetween(input.start, input.end);
       const health = healthScore(snapshot, slo);
+      const bottlenecks = detectBottlenecks(snapshot, slo);
+      activityLog().info({ health_score: health.score, bottlenecks: bottlenecks.map((b) => b.kind) }, 'performance analyzed');
       return {
-        bottlenecks: detectBottlenecks(snapshot, slo),
+        bottlenecks,
         overall_health_score: health.score,
         health_components: health.components,
         metrics: snapshot,
@@ -156,23 +179,31 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
       currentArgs: EngineArgs;
       revision: string;
     }): Promise<OptimizationPlan> {
-      return planOptimizations({
+      const plan = planOptimizations({
         engine: input.engine,
         snapshot: input.analysis.metrics,
         bottlenecks: input.analysis.bottlenecks,
         currentArgs: input.currentArgs,
         revision: input.revision,
       });
+      activityLog().info({ revision: plan.revision, optimizations: plan.optimizations.map((o) => o.parameter) }, 'optimizations planned');
+      return plan;
     },
 
     async applyConfig(input: { replicas: string[]; revision: string; engine_args: EngineArgs }): Promise<ReplicaConfig[]> {
       const targets = input.replicas.map((address) => ({ address, revision: input.revision, engine_args: input.engine_args }));
-      return pushAll(targets, 'applying config to');
+      activityLog().info({ revision: input.revision, replicas: input.replicas }, 'applying config');
+      const applied = await pushAll(targets, 'applying config to');
+      activityLog().info({ revision: input.revision, replicas: input.replicas.length }, 'config applied');
+      return applied;
     },
 
     /** Compensation: put each replica back on the revision it had before this rollout. */
     async rollbackReplicas(input: { targets: ReplicaTarget[] }): Promise<ReplicaConfig[]> {
-      return pushAll(input.targets, 'rolling back');
+      activityLog().warn({ replicas: input.targets.map((t) => `${t.address}@${t.revision}`) }, 'rolling back replicas');
+      const restored = await pushAll(input.targets, 'rolling back');
+      activityLog().info({ replicas: restored.length }, 'replicas rolled back');
+      return restored;
     },
   };
   return activities;

@@ -8,6 +8,7 @@
  * Entry points: `bin/servetune.js` (installed as `servetune`), or `tsx cli/main.ts …`.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAgent } from './agent';
 import { registerAnalyze } from './analyze';
 import { registerApprove } from './approve';
 import { defaultGatewayDeps, type GatewayDeps } from './gateway';
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIO = processIO, gateway: GatewayDeps = defau
   registerApprove(program, io, gateway);
   registerReject(program, io, gateway);
   registerWatch(program, io, gateway);
+  registerAgent(program, io);
   return program;
 }
 

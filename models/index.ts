@@ -7,3 +7,4 @@ export * from './signals';
 export * from './workflowState';
 export * from './errors';
 export * from './simulator';
+export * from './metricSource';

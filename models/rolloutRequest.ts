@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EngineTypeSchema } from './engine';
+import { MetricSourceSchema } from './metricSource';
 
 const ONE_WEEK_SECONDS = 7 * 24 * 3600;
 
@@ -35,6 +36,8 @@ export const RolloutRequestSchema = z
     replicas: z.array(z.string().trim().min(1).max(512)).min(1).max(10_000).optional(),
     approval_timeout_seconds: z.number().finite().positive().max(30 * 24 * 3600).default(24 * 3600),
     slo: SloSchema.partial().optional(),
+    /** Where metrics come from: scraping each replica (default) or a Prometheus server that scrapes them. */
+    metrics_source: MetricSourceSchema.optional(),
   })
   .strict();
 

@@ -125,10 +125,10 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     const replicas = await reads.discoverReplicas({ instance_id: input.instance_id, replicas: input.replicas });
     const configs = await reads.readReplicaConfigs({ replicas });
     update({ replicas });
-    const baselineStart = await reads.sampleFleet({ engine: input.instance_type, replicas });
+    const baselineStart = await reads.sampleFleet({ engine: input.instance_type, replicas, source: input.metrics_source });
     await condition(() => abortRequest !== null, toMs(Math.min(input.monitoring_duration_seconds, MAX_BASELINE_SECONDS)));
     if (abortRequest) return finish('rejected', { error_message: abortMessage() });
-    const baselineEnd = await reads.sampleFleet({ engine: input.instance_type, replicas });
+    const baselineEnd = await reads.sampleFleet({ engine: input.instance_type, replicas, source: input.metrics_source });
 
     update({ current_step: 'analyze_performance' });
     const analysis = await reads.analyzePerformance({ start: baselineStart, end: baselineEnd, slo });
@@ -225,8 +225,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     const inStage = new Set(stage.replicas);
     const baseline = state.replicas.filter((r) => !inStage.has(r));
     const [canaryStart, baselineStart] = await Promise.all([
-      reads.sampleFleet({ engine: state.instance_type, replicas: stage.replicas }),
-      baseline.length > 0 ? reads.sampleFleet({ engine: state.instance_type, replicas: baseline }) : Promise.resolve(null),
+      reads.sampleFleet({ engine: state.instance_type, replicas: stage.replicas, source: input.metrics_source }),
+      baseline.length > 0 ? reads.sampleFleet({ engine: state.instance_type, replicas: baseline, source: input.metrics_source }) : Promise.resolve(null),
     ]);
     let previous = { canary: canaryStart, baseline: baselineStart };
     let series: StageMeasurement['series'] = { canary: {}, baseline: {} };
@@ -240,6 +240,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
       if (abortRequest) return endStage(record, after, abortMessage());
       const m = await reads.measureStage({
         engine: state.instance_type,
+        source: input.metrics_source,
         slo,
         canary: stage.replicas,
         baseline,

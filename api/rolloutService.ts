@@ -83,7 +83,13 @@ export class RolloutService {
         ]);
       }
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
-        throw new HttpError(503, 'no_worker', `No worker took the rollout within ${this.claimTimeoutMs / 1000}s; is the worker running?`);
+        // The claim may still be taken once a worker catches up: name the rollout so it can be found.
+        throw new HttpError(
+          503,
+          'no_worker',
+          `No worker took the rollout within ${this.claimTimeoutMs / 1000}s; is the worker running? If the claim is taken later the rollout runs as ${rolloutId}`,
+          [{ field: 'workflow_id', message: rolloutId }],
+        );
       }
       throw err;
     }

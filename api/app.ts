@@ -5,6 +5,7 @@ import { AbortSchema, ApproveSchema, PromoteSchema, RejectSchema, RolloutRequest
 import { actorName, requireScope, TokenStore, type Caller } from './auth';
 import { logger } from '../runtime/logger';
 import { HttpError, validationError } from './httpError';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { OPENAPI_PATH, openApiHandler } from './openapi';
 import { RolloutService } from './rolloutService';
 
@@ -14,6 +15,8 @@ export interface AppOptions {
   tokens?: TokenStore;
   /** Largest accepted JSON body; larger ones get 413. */
   bodyLimit?: string;
+  /** Prometheus metrics and request log served at GET /metrics (like /healthz, without a token); a private registry when absent. */
+  metrics?: GatewayMetrics;
 }
 
 const ListQuerySchema = z
@@ -46,6 +49,9 @@ export function createApp(client: Client, opts: AppOptions): express.Express {
   const caller = (res: Response): Caller => res.locals.caller as Caller;
   const app = express();
   app.disable('x-powered-by');
+  const metrics = opts.metrics ?? createGatewayMetrics({ client });
+  app.use(metrics.middleware);
+  app.get('/metrics', metrics.handler);
   app.use(express.json({ limit: opts.bodyLimit ?? '64kb', strict: true }));
 
   app.get('/healthz', (_req, res) => {

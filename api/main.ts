@@ -5,6 +5,7 @@ import { logger } from '../runtime/logger';
 import { intFromEnv, temporalSettings } from '../runtime/settings';
 import { createApp } from './app';
 import { isLoopback, loadTokens, TokenStore } from './auth';
+import { createGatewayMetrics } from './metrics';
 
 async function main(): Promise<void> {
   const settings = temporalSettings();
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   }
   const connection = await connectWithRetry(() => Connection.connect({ address: settings.address }), `Temporal at ${settings.address}`);
   const client = new Client({ connection, namespace: settings.namespace });
-  const server = createApp(client, { taskQueue: settings.taskQueue, tokens }).listen(port, host, () => {
+  const server = createApp(client, { taskQueue: settings.taskQueue, tokens, metrics: createGatewayMetrics({ client, processMetrics: true }) }).listen(port, host, () => {
     logger.info({ url: `http://${host}:${port}`, auth: tokens.enabled ? 'bearer tokens' : 'none (loopback only)', ...settings }, 'gateway listening');
   });
 

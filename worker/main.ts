@@ -1,14 +1,43 @@
 /** `npm run worker`: runs rollout workflows and their activities on the task queue. */
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import type { LogLevel } from '@temporalio/common';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { connectWithRetry } from '../runtime/connect';
 import { logger } from '../runtime/logger';
 import { intFromEnv, temporalSettings } from '../runtime/settings';
 import { createRolloutWorker } from './createWorker';
+import { createWorkerMetrics } from './metrics';
+import { startMetricsServer } from './metricsServer';
+import { parseSdkLogLevel, PinoSdkLogger } from './sdkLogger';
 
 async function main(): Promise<void> {
-  // The SDK logs the workflow bundle's webpack report at INFO; operators want warnings and up by default.
-  Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_SDK_LOG_LEVEL as LogLevel) || 'WARN') });
+  // The SDK's logs (workflow `log`, activity context, worker lifecycle, and the Rust core's) go to pino.
+  // Its own messages below TEMPORAL_SDK_LOG_LEVEL (default WARN) are dropped: at INFO it prints the bundle's webpack report.
+  const sdkLevel = parseSdkLogLevel(process.env.TEMPORAL_SDK_LOG_LEVEL, 'WARN');
+  // The SDK's own metrics (task latencies, poll/schedule-to-start, sticky cache, RPCs): the core's Prometheus
+  // exporter on loopback, appended to the worker's /metrics. TEMPORAL_SDK_METRICS_PORT=0 turns it off.
+  const sdkHost = process.env.TEMPORAL_SDK_METRICS_HOST || '127.0.0.1';
+  const sdkPort = intFromEnv(process.env.TEMPORAL_SDK_METRICS_PORT, 9465);
+  const sdkMetrics = sdkPort > 0 ? installRuntime(sdkLevel, `${sdkHost}:${sdkPort}`) : (installRuntime(sdkLevel), false);
+
   const settings = temporalSettings();
+  const metrics = createWorkerMetrics({ processMetrics: true });
+  // Loopback by default: set WORKER_METRICS_HOST=0.0.0.0 where Prometheus scrapes from elsewhere (compose does).
+  const metricsPort = intFromEnv(process.env.WORKER_METRICS_PORT, 9464);
+  const metricsHost = process.env.WORKER_METRICS_HOST || '127.0.0.1';
+  // A busy port costs the metrics, not the worker: rollouts keep running and the error says why.
+  const metricsServer =
+    metricsPort > 0
+      ? await startMetricsServer({
+          registry: metrics.registry,
+          host: metricsHost,
+          port: metricsPort,
+          sdkMetricsUrl: sdkMetrics ? `http://${sdkHost === '0.0.0.0' ? '127.0.0.1' : sdkHost}:${sdkPort}/metrics` : undefined,
+        }).catch((err: Error) => {
+          logger.error({ err, host: metricsHost, port: metricsPort }, 'worker metrics server failed to start; running without /metrics');
+          return null;
+        })
+      : null;
+
   const connection = await connectWithRetry(() => NativeConnection.connect({ address: settings.address }), `Temporal at ${settings.address}`);
   const worker = await createRolloutWorker({
     connection,
@@ -17,12 +46,32 @@ async function main(): Promise<void> {
     maxCachedWorkflows: intFromEnv(process.env.WORKER_MAX_CACHED_WORKFLOWS, 200),
     // A pre-built bundle (`WORKFLOW_BUNDLE_PATH`) skips webpack at start-up: restarts take a second.
     workflowBundle: process.env.WORKFLOW_BUNDLE_PATH ? { codePath: process.env.WORKFLOW_BUNDLE_PATH } : undefined,
+    metrics,
   });
-  logger.info({ ...settings }, 'worker polling');
+  logger.info({ ...settings, metrics: metricsServer?.url ?? 'off', sdk_metrics: sdkMetrics ? `${sdkHost}:${sdkPort}` : 'off' }, 'worker polling');
   // Worker.run() resolves after SIGINT/SIGTERM once in-flight tasks finish (the SDK installs the handlers).
   await worker.run();
   await connection.close();
+  await metricsServer?.close();
   logger.info('worker stopped');
+}
+
+/** Installs the Temporal Runtime; with `bindAddress`, the SDK's Prometheus exporter too. True if the exporter runs. */
+function installRuntime(sdkLevel: LogLevel, bindAddress?: string): boolean {
+  const base = {
+    logger: new PinoSdkLogger(logger, { sdkLevel }),
+    telemetryOptions: { logging: { filter: { core: sdkLevel, other: sdkLevel }, forward: {} } },
+  };
+  if (bindAddress) {
+    try {
+      Runtime.install({ ...base, telemetryOptions: { ...base.telemetryOptions, metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } } });
+      return true;
+    } catch (err) {
+      logger.error({ err, bind_address: bindAddress }, 'Temporal SDK metrics exporter failed to start; running without SDK metrics');
+    }
+  }
+  Runtime.install(base);
+  return false;
 }
 
 main().catch((err) => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureTemporalBinaries } from '../../scripts/temporalBinaries';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/createWorker';
 
 /**
  * Runs once per `jest` run: makes sure the Temporal binaries are there and bundles the workflow
@@ -14,7 +15,11 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_TEST_SERVER_PATH = testServer;
   const dir = path.join(os.tmpdir(), `servetune-jest-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: quietLogger,
+  });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
   process.env.SERVETUNE_TEST_WORKFLOW_BUNDLE = bundlePath;

@@ -294,8 +294,18 @@ function unescapeHelp(raw: string, lineNo: number, line: string): string {
   return out;
 }
 
+/** Identity of a series for duplicate detection; label order does not matter. On the hot path of every sample. */
 function seriesKey(name: string, labels: Record<string, string>): string {
-  return JSON.stringify([name, Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+  const keys = Object.keys(labels);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) {
+      keys.sort();
+      break;
+    }
+  }
+  let key = name;
+  for (const k of keys) key += `\u0000${k}\u0001${labels[k]}`;
+  return key;
 }
 
 function formatLabels(labels: Record<string, string>): string {

@@ -12,13 +12,13 @@ import {
 } from '@temporalio/workflow';
 import type { ReplicaTarget, RolloutActivities, StageMeasurement } from '../activities';
 import type { EngineSample } from '../metrics';
-import { TERMINAL_STATUSES, type AbortPayload, type AuditEntry, type Channel, type ReplicaConfig, type RolloutRequest, type WorkflowState, type WorkflowStatus } from '../models';
+import type { AbortPayload, AuditEntry, Channel, ReplicaConfig, RolloutRequest, WorkflowState, WorkflowStatus } from '../models';
 import { describeCanaryFailure } from '../core/canaryJudge';
 import { healthGate } from '../core/healthGate';
 import { withDefaults } from '../core/healthScore';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
 import { planStages, type PlannedStage } from '../core/stagePlan';
-import { monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../core/transitions';
+import { isTerminalStatus, monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../core/transitions';
 import { abortSignal, approveSignal, getStateQuery, promoteSignal, rejectSignal } from './definitions';
 import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttributes';
 
@@ -72,7 +72,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     promotions++;
   });
   setHandler(abortSignal, (p) => {
-    if (abortRequest || TERMINAL_STATUSES.includes(state.status)) return;
+    if (abortRequest || isTerminalStatus(state.status)) return;
     abortRequest = { aborted_by: actor(p?.aborted_by), reason: p?.reason };
     audit('abort', abortRequest.aborted_by, p?.channel, p?.reason);
   });

@@ -11,6 +11,7 @@ module.exports = {
   // Temporal's native runtime keeps a handle open after the last test; without this jest waits forever.
   forceExit: true,
   globalSetup: '<rootDir>/tests/helpers/globalSetup.ts',
+  setupFiles: ['<rootDir>/tests/helpers/quietLogs.ts'],
   testTimeout: 60_000,
   maxWorkers: 2,
   collectCoverageFrom: [

@@ -1,0 +1,349 @@
+/**
+ * The embedded stack every benchmark runs on: one Temporal dev server (the CLI's start-dev, the same
+ * binary `npm start` and the tests use), the workflow bundle built once, and helpers to start a worker,
+ * the gateway and the fleet simulator either in this process or, where a figure needs a process's own
+ * RSS or CPU, as a child process started like `npm run worker|api` (via `node --import tsx`, so the
+ * child's pid is the process that does the work).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createApp } from '../api/app';
+import { createFleetSimulator, type FleetDeploymentSpec, type FleetSimulator } from '../simulator/fleet';
+import { ensureTemporalBinaries, PROJECT_ROOT } from '../scripts/temporalBinaries';
+import { waitForPort } from '../scripts/processes';
+import * as createWorkerModule from '../worker/createWorker';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
+import * as floorActivities from './floor/activities';
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+
+export interface ChildHandle {
+  name: string;
+  child: ChildProcess;
+  /** Pid of the node process doing the work (spawned directly, so no tsx wrapper in between). */
+  pid: number;
+  /** Last lines of its output, for error messages. */
+  logs: string[];
+  /** Lines of stdout, for children that report (the simulator prints its deployments as JSON). */
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+export interface SimDeploymentInfo {
+  url: string;
+  replicaAddresses: string[];
+}
+
+export interface Embedded {
+  env: TestWorkflowEnvironment;
+  namespace: string;
+  /** Path of the bundled rollout workflows (children load it through WORKFLOW_BUNDLE_PATH). */
+  bundlePath: string;
+  /** Directory for bundles, CPU profiles and other scratch files; removed on close. */
+  scratch: string;
+  temporalAddress: string;
+  /** In-process rollout worker on `taskQueue`, real activities, the shared bundle. */
+  startRolloutWorker(taskQueue: string, maxCachedWorkflows?: number): Promise<RunningWorker>;
+  /** In-process worker for the floor: bare workflows and no-op activities. */
+  startFloorWorker(taskQueue: string): Promise<RunningWorker>;
+  /** In-process gateway (createApp) on a free loopback port. */
+  startGateway(taskQueue: string): Promise<{ url: string; close(): Promise<void> }>;
+  startFleet(deployments: FleetDeploymentSpec[]): Promise<FleetSimulator>;
+  /** `worker/main.ts` in a child process. */
+  spawnWorker(taskQueue: string, env?: NodeJS.ProcessEnv, nodeArgs?: string[]): Promise<ChildHandle>;
+  /** The floor's worker (benchmarks/floor/workerMain.ts) in a child process, like `spawnWorker`. */
+  spawnFloorWorker(taskQueue: string, env?: NodeJS.ProcessEnv): Promise<ChildHandle>;
+  /** `api/main.ts` in a child process. */
+  spawnGateway(taskQueue: string, env?: NodeJS.ProcessEnv, nodeArgs?: string[]): Promise<ChildHandle & { url: string }>;
+  /** The fleet simulator (createFleetSimulator) in a child process, so scraping it costs this process nothing. */
+  spawnFleet(deployments: FleetDeploymentSpec[]): Promise<ChildHandle & { deployments: SimDeploymentInfo[] }>;
+  close(): Promise<void>;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** The workflow interceptor modules the worker expects in a pre-built bundle (none in older trees). */
+function rolloutInterceptorModules(): string[] {
+  return (createWorkerModule as { WORKFLOW_INTERCEPTOR_MODULES?: string[] }).WORKFLOW_INTERCEPTOR_MODULES ?? [];
+}
+
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface EmbeddedOptions {
+  /** Run every child process under `node --cpu-prof`, profiles into this directory (see run.ts --profile). */
+  profileDir?: string;
+}
+
+export async function startEmbedded(log: (line: string) => void, opts: EmbeddedOptions = {}): Promise<Embedded> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const { cli } = ensureTemporalBinaries(log);
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'servetune-bench-'));
+  log('starting the Temporal dev server and bundling the workflows');
+  const [env, rolloutBundle, floorBundle] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: cli }, searchAttributes: SEARCH_ATTRIBUTE_KEYS },
+    }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), workflowInterceptorModules: rolloutInterceptorModules(), logger: quietLogger }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('./floor/workflows'), logger: quietLogger }),
+  ]);
+  const bundlePath = path.join(scratch, 'workflow-bundle.js');
+  writeFileSync(bundlePath, rolloutBundle.code);
+  const floorBundlePath = path.join(scratch, 'floor-bundle.js');
+  writeFileSync(floorBundlePath, floorBundle.code);
+  const namespace = env.namespace ?? 'default';
+  const temporalAddress = (env.connection.options as { address?: string }).address ?? '127.0.0.1:7233';
+  const children = new Set<ChildHandle>();
+  const closers: Array<() => Promise<void>> = [];
+
+  function spawnChild(name: string, script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildHandle {
+    const profile = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+    const child = spawn(process.execPath, [...profile, ...nodeArgs, '--import', 'tsx', script], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const handle: ChildHandle = {
+      name,
+      child,
+      pid: child.pid!,
+      logs: [],
+      lines: [],
+      async stop() {
+        children.delete(handle);
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      handle.lines.push(...parts);
+      handle.logs.push(...parts);
+      if (handle.logs.length > 200) handle.logs.splice(0, handle.logs.length - 200);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      handle.logs.push(chunk.toString().trimEnd());
+      if (handle.logs.length > 200) handle.logs.splice(0, handle.logs.length - 200);
+    });
+    children.add(handle);
+    if (opts.profileDir) recordProfiledProcess(opts.profileDir, child.pid!, `${name} (${script})`);
+    return handle;
+  }
+
+  async function runningWorker(worker: Worker): Promise<RunningWorker> {
+    const running = worker.run();
+    // A worker is ready once it polls; give it a moment so the first measurement does not include start-up.
+    await sleep(200);
+    let stopped: Promise<void> | undefined;
+    const stop = () => (stopped ??= (async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    })());
+    closers.push(stop);
+    return { worker, stop };
+  }
+
+  return {
+    env,
+    namespace,
+    bundlePath,
+    scratch,
+    temporalAddress,
+
+    async startRolloutWorker(taskQueue, maxCachedWorkflows) {
+      const worker = await createWorkerModule.createRolloutWorker({
+        connection: env.nativeConnection,
+        namespace,
+        taskQueue,
+        workflowBundle: { code: rolloutBundle.code },
+        maxCachedWorkflows,
+      });
+      return runningWorker(worker);
+    },
+
+    async startFloorWorker(taskQueue) {
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        namespace,
+        taskQueue,
+        workflowBundle: { code: floorBundle.code },
+        activities: floorActivities,
+      });
+      return runningWorker(worker);
+    },
+
+    async startGateway(taskQueue) {
+      const app = createApp(env.client, { taskQueue });
+      const server: Server = await new Promise((resolve) => {
+        const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const close = () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      closers.push(close);
+      return { url, close };
+    },
+
+    async startFleet(deployments) {
+      const fleet = await createFleetSimulator({ deployments });
+      closers.push(() => fleet.close());
+      return fleet;
+    },
+
+    async spawnWorker(taskQueue, extraEnv = {}, nodeArgs = []) {
+      const handle = spawnChild('worker', 'worker/main.ts', {
+        // Its metrics endpoints stay on, as in production, on ports of their own.
+        WORKER_METRICS_PORT: String(await freePort()),
+        TEMPORAL_SDK_METRICS_PORT: String(await freePort()),
+        TEMPORAL_ADDRESS: temporalAddress,
+        TEMPORAL_NAMESPACE: namespace,
+        TASK_QUEUE: taskQueue,
+        WORKFLOW_BUNDLE_PATH: bundlePath,
+        // Info, so its one start-up line ("worker polling") tells us it is ready; it logs nothing per rollout.
+        LOG_LEVEL: 'info',
+        ...extraEnv,
+      }, nodeArgs);
+      await waitUntil(() => handle.logs.some((l) => l.includes('worker polling')), 30_000, `worker child never polled: ${handle.logs.join('\n')}`, () => handle.child.exitCode !== null);
+      return handle;
+    },
+
+    async spawnFloorWorker(taskQueue, extraEnv = {}) {
+      const handle = spawnChild('floor-worker', 'benchmarks/floor/workerMain.ts', {
+        TEMPORAL_ADDRESS: temporalAddress,
+        TEMPORAL_NAMESPACE: namespace,
+        TASK_QUEUE: taskQueue,
+        FLOOR_BUNDLE_PATH: floorBundlePath,
+        ...extraEnv,
+      });
+      await waitUntil(() => handle.logs.some((l) => l.includes('worker polling')), 30_000, `floor worker child never polled: ${handle.logs.join('\n')}`, () => handle.child.exitCode !== null);
+      return handle;
+    },
+
+    async spawnGateway(taskQueue, extraEnv = {}, nodeArgs = []) {
+      const port = await freePort();
+      const handle = spawnChild('gateway', 'api/main.ts', {
+        TEMPORAL_ADDRESS: temporalAddress,
+        TEMPORAL_NAMESPACE: namespace,
+        TASK_QUEUE: taskQueue,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SERVETUNE_API_TOKENS: '',
+        SERVETUNE_API_TOKENS_FILE: '',
+        ...extraEnv,
+      }, nodeArgs);
+      await waitForPort('127.0.0.1', port, 30_000, 'gateway child');
+      return { ...handle, url: `http://127.0.0.1:${port}` };
+    },
+
+    async spawnFleet(deployments) {
+      const handle = spawnChild('sim', 'benchmarks/simChild.ts', { BENCH_SIM_SPEC: JSON.stringify(deployments) });
+      await waitUntil(() => handle.lines.some((l) => l.startsWith('{')), 60_000, `simulator child did not start: ${handle.logs.join('\n')}`, () => handle.child.exitCode !== null);
+      const info = JSON.parse(handle.lines.find((l) => l.startsWith('{'))!) as { deployments: SimDeploymentInfo[] };
+      return { ...handle, deployments: info.deployments };
+    },
+
+    async close() {
+      for (const close of closers.reverse()) await close().catch(() => undefined);
+      for (const c of [...children]) await c.stop().catch(() => undefined);
+      await env.teardown();
+      rmSync(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+/** profiles/index.json maps each profiled pid to what it ran, so the summary can name the profiles. */
+export function recordProfiledProcess(dir: string, pid: number, what: string): void {
+  const file = path.join(dir, 'index.json');
+  let index: Record<string, string> = {};
+  try {
+    index = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch {
+    // first entry
+  }
+  index[String(pid)] = what;
+  writeFileSync(file, JSON.stringify(index, null, 2));
+}
+
+export async function waitUntil(ok: () => boolean, timeoutMs: number, message: string, failed: () => boolean = () => false): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (failed() || Date.now() > deadline) throw new Error(message);
+    await sleep(50);
+  }
+}
+
+/** Resident set size of a process, from /proc/<pid>/status (VmRSS, kB) — bytes. */
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc/<pid>/stat. */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK) is not reachable from Node). */
+const CLOCK_TICKS = 100;
+
+/** Samples a process's RSS every `intervalMs` until stopped; returns the peak and the samples. */
+export function watchRss(pid: number, intervalMs = 100): { stop(): { peak: number; samples: number[] } } {
+  const samples: number[] = [];
+  const take = () => {
+    try {
+      samples.push(rssOf(pid));
+    } catch {
+      // process gone
+    }
+  };
+  take();
+  const timer = setInterval(take, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return { peak: Math.max(...samples), samples };
+    },
+  };
+}

@@ -135,7 +135,7 @@ function writeBenchmarksMd(table: string, run: { quick: boolean; seconds: number
     '',
     `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB memory, ${os.type()} ${os.release()}; Node ${process.version}; ` +
       'Temporal dev server (temporal CLI start-dev, in-memory SQLite) started by the benchmark. ' +
-      `Load average at the end (1, 5, 15 min): ${load} — other developers' test runs share the machine.`,
+      `Load average at the end (1, 5, 15 min): ${load} (anything else running on the machine inflates absolute figures; compare the ratios).`,
     '',
     'The median and the tail are over repeated runs in one invocation; "ratio to floor" divides the median by the',
     "floor's median measured in the same run, so it holds where absolute figures drift with the machine's load.",

@@ -21,6 +21,7 @@ import { waitForPort } from '../scripts/processes';
 import * as createWorkerModule from '../worker/createWorker';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
 import * as floorActivities from './floor/activities';
+import { freePort } from '../scripts/processes';
 
 const noop = () => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
@@ -80,17 +81,7 @@ function rolloutInterceptorModules(): string[] {
   return (createWorkerModule as { WORKFLOW_INTERCEPTOR_MODULES?: string[] }).WORKFLOW_INTERCEPTOR_MODULES ?? [];
 }
 
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort };
 
 export interface EmbeddedOptions {
   /** Run every child process under `node --cpu-prof`, profiles into this directory (see run.ts --profile). */

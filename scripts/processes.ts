@@ -22,6 +22,18 @@ export function spawnNamed(name: string, command: string, args: string[], env: N
   return child;
 }
 
+/** A port free on loopback right now (the OS picks it); tests and benchmarks start servers on it. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
 export async function waitForPort(host: string, port: number, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

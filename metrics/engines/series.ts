@@ -92,3 +92,24 @@ export function collapseRanks(series: readonly PromSample[] | undefined, rankLab
   }
   return [...groups.values()];
 }
+
+/**
+ * vLLM and SGLang name their latency histograms alike (newest name first where versions differ):
+ * both adapters read the three engine-neutral histograms with this one table.
+ */
+export const COMMON_LATENCY_HISTOGRAMS = {
+  ttft_seconds: ['time_to_first_token_seconds'],
+  itl_seconds: ['inter_token_latency_seconds', 'time_per_output_token_seconds'],
+  e2e_seconds: ['e2e_request_latency_seconds'],
+} as const;
+
+/** Fills `into` with each latency histogram the page has, found by the adapter's own name lookup. */
+export function readLatencyHistograms(
+  find: (candidates: readonly string[]) => HistogramSample | undefined,
+  into: Partial<Record<keyof typeof COMMON_LATENCY_HISTOGRAMS, HistogramSample>>,
+): void {
+  for (const [key, candidates] of Object.entries(COMMON_LATENCY_HISTOGRAMS) as Array<[keyof typeof COMMON_LATENCY_HISTOGRAMS, readonly string[]]>) {
+    const h = find(candidates);
+    if (h) into[key] = h;
+  }
+}

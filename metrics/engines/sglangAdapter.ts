@@ -49,7 +49,7 @@ import type { MetricFamily, PromSample } from '../prometheusText';
 import { samplesByName } from '../prometheusText';
 import type { EngineSample } from '../sample';
 import type { EngineAdapter } from './adapter';
-import { SampleIndex, collapseRanks, meanSeries, readHistogram, sumSeries } from './series';
+import { collapseRanks, meanSeries, readHistogram, readLatencyHistograms, SampleIndex, sumSeries } from './series';
 
 const PREFIX = 'sglang:';
 
@@ -111,12 +111,7 @@ export function sglangToSample(families: readonly MetricFamily[], at_ms: number)
   const hitRate = fraction(index, 'cache_hit_rate');
   if (hitRate !== undefined) gauges.prefix_cache_hit_rate = hitRate;
 
-  const ttft = histogram(index, ['time_to_first_token_seconds']);
-  if (ttft) histograms.ttft_seconds = ttft;
-  const itl = histogram(index, ['inter_token_latency_seconds', 'time_per_output_token_seconds']);
-  if (itl) histograms.itl_seconds = itl;
-  const e2e = histogram(index, ['e2e_request_latency_seconds']);
-  if (e2e) histograms.e2e_seconds = e2e;
+  readLatencyHistograms((candidates) => histogram(index, candidates), histograms);
   return sample;
 }
 

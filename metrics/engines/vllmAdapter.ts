@@ -8,7 +8,7 @@ import type { MetricFamily } from '../prometheusText';
 import { parsePromFloat, samplesByName } from '../prometheusText';
 import type { EngineSample } from '../sample';
 import type { EngineAdapter } from './adapter';
-import { SampleIndex, meanSeries, readHistogram, sumSeries } from './series';
+import { meanSeries, readHistogram, readLatencyHistograms, SampleIndex, sumSeries } from './series';
 
 const PREFIXES = ['vllm:', 'ray_vllm:'] as const;
 
@@ -90,12 +90,7 @@ export function vllmToSample(families: readonly MetricFamily[], at_ms: number): 
   const kv = meanSeries(series(index, 'kv_cache_usage_perc') ?? series(index, 'gpu_cache_usage_perc'));
   if (kv !== undefined) gauges.kv_cache_usage = kv;
 
-  const ttft = histogram(index, ['time_to_first_token_seconds']);
-  if (ttft) histograms.ttft_seconds = ttft;
-  const itl = histogram(index, ['inter_token_latency_seconds', 'time_per_output_token_seconds']);
-  if (itl) histograms.itl_seconds = itl;
-  const e2e = histogram(index, ['e2e_request_latency_seconds']);
-  if (e2e) histograms.e2e_seconds = e2e;
+  readLatencyHistograms((candidates) => histogram(index, candidates), histograms);
   return sample;
 }
 

@@ -5,26 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import { devServerArgs } from '../../scripts/devServer';
-import { TSX, waitForPort } from '../../scripts/processes';
+import { freePort, TSX, waitForPort } from '../../scripts/processes';
 import { PROJECT_ROOT } from '../../scripts/temporalBinaries';
 
 export type ProcessName = 'temporal' | 'sim' | 'worker' | 'api';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 export class ProcessStack {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'servetune-faults-'));

@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
+import { freePort } from '../../scripts/processes';
 
 export const PROMETHEUS_INSTALL_HINT = 'apt-get update && apt-get install -y --no-install-recommends prometheus';
 
@@ -49,17 +49,6 @@ export function scrapeConfig(targets: readonly ScrapeTarget[], scrapeIntervalSec
     global: { scrape_interval: `${scrapeIntervalSeconds}s`, scrape_timeout: `${scrapeIntervalSeconds}s`, evaluation_interval: '15s' },
     scrape_configs: [...jobs].map(([job_name, static_configs]) => ({ job_name, static_configs })),
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 export interface RunningPrometheus {

@@ -3,7 +3,6 @@
  * (simulator/single.ts), started, restarted and killed by the agent with the engine's CLI flags.
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -13,22 +12,12 @@ import { agentConfigTarget } from '../../activities/configTarget';
 import { createActivities } from '../../activities/rolloutActivities';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../agent/server';
 import { ErrorBodySchema, ReplicaConfigSchema, type EngineType } from '../../models';
+import { freePort } from '../../scripts/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** node with tsx's loader (from NODE_OPTIONS: engine flags start at the first `--`): one process per engine start. */
 const SIM = [process.execPath, path.join(ROOT, 'simulator/single.ts')];
 const SIM_ENV = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx`.trim() };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 const http = axios.create({ timeout: 60_000, validateStatus: () => true });
 

@@ -4,7 +4,6 @@
  * Temporal SDK's own metrics), the gateway's /metrics, and the JSON log lines, each of which that
  * concerns a rollout carrying its workflow_id.
  */
-import net from 'node:net';
 import { Writable } from 'node:stream';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -20,6 +19,7 @@ import { startMetricsServer, type MetricsServer } from '../../worker/metricsServ
 import { PinoSdkLogger } from '../../worker/sdkLogger';
 import type { WorkflowState } from '../../models';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { freePort } from '../../scripts/processes';
 
 jest.setTimeout(180_000);
 
@@ -32,16 +32,6 @@ const sink = new Writable({
   },
 });
 const log = pino({ level: 'debug', base: { service: 'test' } }, sink);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.once('error', reject);
-  });
-}
 
 let env: TestWorkflowEnvironment;
 let sim: FleetSimulator;

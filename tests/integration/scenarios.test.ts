@@ -190,10 +190,14 @@ test('auto_rollout false: each stage waits for a promote signal', async () => {
   const waiting = await waitForState(stack, id, (s) => s.current_step === 'await_promotion');
   expectStages(waiting, [['50%', 'success']]);
   expect(waiting.status).toBe('rolling_out');
+  // A stray approve through Temporal (the REST endpoint would answer 409) is ignored by the workflow.
+  await env.client.workflow.getHandle(id).signal('approve', { approved_by: 'stray' });
   await env.client.workflow.getHandle(id).signal('promote');
   const done = await waitForState(stack, id, isTerminal);
   expect(done.status).toBe('completed');
   expectStages(done, [['50%', 'success'], ['100%', 'success']]);
+  expect(done).toMatchObject({ approved: null, approved_by: null });
+  expect(done.audit.map((a) => a.action)).toEqual(['start', 'promote']);
   await recordHistory('promote', id);
 });
 

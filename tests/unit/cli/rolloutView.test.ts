@@ -1,5 +1,6 @@
 /** The pure text views of the gateway commands: `watch`'s live view and log line, `status`, `list`. */
 import { eraseRows, screenRows } from '../../../cli/watch';
+import { initialState } from '../../../core/rolloutState';
 import {
   currentHealth,
   formatDuration,
@@ -11,40 +12,17 @@ import {
   renderWatchLine,
   windowLeftMs,
 } from '../../../cli/rolloutView';
-import { WorkflowStateSchema, type StageRecord, type WorkflowState } from '../../../models';
+import { RolloutRequestSchema, type StageRecord, type WorkflowState } from '../../../models';
 
 const T0 = Date.parse('2025-06-02T09:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 const REPLICAS = Array.from({ length: 10 }, (_, i) => `r${i}:8000`);
 
-const base: WorkflowState = WorkflowStateSchema.parse({
-  workflow_id: 'rollout-1',
-  instance_id: 'localhost:8000',
-  instance_type: 'vllm',
-  status: 'pending',
-  current_step: 'pending',
-  current_stage: null,
-  created_at: at(0),
-  updated_at: at(0),
-  analysis_result: null,
-  optimization_plan: null,
-  requires_approval: false,
-  auto_rollout: true,
-  approved: null,
-  approved_by: null,
-  approval_comment: null,
-  rejected_by: null,
-  rejection_reason: null,
-  monitoring_duration_seconds: 10,
-  health_threshold: 0.9,
-  stages: [10, 50, 100],
-  replicas: [],
-  rollout_history: [],
-  final_health_score: null,
-  total_improvement: null,
-  error_message: null,
-  audit: [],
-});
+const base: WorkflowState = initialState(
+  'rollout-1',
+  RolloutRequestSchema.parse({ instance_id: 'localhost:8000', instance_type: 'vllm', monitoring_duration_seconds: 10 }),
+  at(0),
+);
 
 const analysed: WorkflowState = {
   ...base,

@@ -17,6 +17,8 @@ export interface AppOptions {
   bodyLimit?: string;
   /** Prometheus metrics and request log served at GET /metrics (like /healthz, without a token); a private registry when absent. */
   metrics?: GatewayMetrics;
+  /** How long approve/reject/promote/abort wait for a worker to take them before answering 503. */
+  decisionTimeoutMs?: number;
 }
 
 const ListQuerySchema = z
@@ -41,7 +43,7 @@ function bodyOrEmpty(req: Request): unknown {
 }
 
 export function createApp(client: Client, opts: AppOptions): express.Express {
-  const service = new RolloutService(client, opts.taskQueue);
+  const service = new RolloutService(client, opts.taskQueue, opts.decisionTimeoutMs);
   const tokens = opts.tokens ?? new TokenStore([]);
   const read = requireScope(tokens, 'read');
   const start = requireScope(tokens, 'start');

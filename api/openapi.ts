@@ -257,7 +257,7 @@ const ERROR_EXAMPLES = {
   not_in_progress: err('not_in_progress', `Rollout ${ID} is completed (complete), not in progress`),
   payload_too_large: err('payload_too_large', 'Request body is too large', [{ field: '(body)', message: 'too large' }]),
   unsupported_media_type: err('unsupported_media_type', 'unsupported content encoding "br"'),
-  no_worker: err('no_worker', 'No worker took the rollout within 30s; is the worker running?'),
+  no_worker: err('no_worker', 'No worker took the approve within 30s; is the worker running?'),
   temporal_unreachable: err('temporal_unreachable', 'Temporal is not reachable: 14 UNAVAILABLE: No connection established'),
   internal: err('internal', 'Internal error'),
 };
@@ -412,7 +412,6 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
       400: badRequest('Invalid JSON, unknown fields, wrong types or out-of-range values'),
       409: errorResponse('The deployment already has a rollout in progress.', { rollout_in_progress: ERROR_EXAMPLES.rollout_in_progress }),
       ...bodyResponses,
-      503: errorResponse('No worker took the rollout in time.', { no_worker: ERROR_EXAMPLES.no_worker }),
       ...authResponses('start'),
     },
   });
@@ -472,11 +471,12 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
         },
       },
       responses: {
-        200: stateResponse('The state once the workflow has taken the signal in.', ok),
+        200: stateResponse('The state once the workflow has acted on the decision.', ok),
         400: badRequest('Invalid JSON, unknown fields or wrong types'),
         404: notFound,
         409: errorResponse(conflict[0], { [conflict[1].error.code]: conflict[1] }),
         ...bodyResponses,
+        503: errorResponse('No worker took the decision in time.', { no_worker: ERROR_EXAMPLES.no_worker }),
         ...authResponses('approve'),
       },
     });

@@ -1,28 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { initialState } from '../core/rolloutState';
-import { TERMINAL_STATUSES, type AbortPayload, type ApprovePayload, type PromotePayload, type RejectPayload, type RolloutRequest, type WorkflowState, type WorkflowStatus } from '../models';
+import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState, WorkflowStatus } from '../models';
 import {
-  abortSignal,
-  approveSignal,
-  claimDeploymentUpdate,
-  DEPLOYMENT_BUSY_ERROR,
+  abortUpdate,
+  approveUpdate,
   DEPLOYMENT_GUARD_WORKFLOW_TYPE,
   deploymentGuardId,
   getStateQuery,
-  promoteSignal,
-  rejectSignal,
+  promoteUpdate,
+  rejectUpdate,
   ROLLOUT_WORKFLOW_TYPE,
+  WRONG_STATE_ERROR,
+  type ClaimRequest,
 } from '../workflows/definitions';
-import { DEPLOYMENT_KEY, ENGINE_KEY, STATUS_KEY } from '../workflows/searchAttributes';
+import { DEPLOYMENT_KEY, ENGINE_KEY, ROLLOUT_KEY, STATUS_KEY } from '../workflows/searchAttributes';
 import { HttpError } from './httpError';
 
 /** Visibility queries quote values in double quotes; escape what would end the string. */
@@ -30,71 +30,63 @@ export function quoteVisibility(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** The rollout holding the deployment, when `err` is the guard refusing a claim. */
-function deploymentBusy(err: unknown): string | undefined {
-  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
-  const cause = err.cause;
-  if (cause instanceof ApplicationFailure && cause.type === DEPLOYMENT_BUSY_ERROR) return String(cause.details?.[0] ?? 'unknown');
-  return undefined;
-}
-
 function isDeadlineExceeded(err: unknown): boolean {
   return (err as { code?: number })?.code === 4 || /deadline/i.test((err as Error)?.message ?? '');
 }
 
-const isAwaitingApproval = (s: WorkflowState) => s.status === 'awaiting_approval' && s.approved === null;
+/** What each decision needs the rollout to be, and the error code when it is not. */
+const DECISIONS: Record<string, { wanted: string; code: string }> = {
+  approve: { wanted: 'awaiting approval', code: 'not_awaiting_approval' },
+  reject: { wanted: 'awaiting approval', code: 'not_awaiting_approval' },
+  promote: { wanted: 'awaiting promotion', code: 'not_awaiting_promotion' },
+  abort: { wanted: 'in progress', code: 'not_in_progress' },
+};
 
 /** The gateway's whole job: turn REST calls into Temporal client calls. It keeps no state of its own. */
 export class RolloutService {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
-    private readonly claimTimeoutMs = 30_000,
+    /** How long a decision waits for a worker to take it before answering 503. */
+    private readonly workerTimeoutMs = 30_000,
   ) {}
 
   /**
-   * Claims the deployment through its guard workflow (update-with-start), which starts the rollout
-   * as its child. The claim is decided inside Temporal, so simultaneous POSTs for one deployment give
-   * exactly one rollout however they race.
+   * Claims the deployment by starting its guard workflow, whose ID is derived from the deployment,
+   * with the `FAIL` conflict policy: the claim is decided by the Temporal server in that one call, so
+   * simultaneous POSTs for one deployment give exactly one rollout however they race. The guard then
+   * starts the rollout as its child; no worker is needed for the POST to answer.
    */
   async start(req: RolloutRequest, startedBy: string): Promise<WorkflowState> {
-    const rolloutId = `rollout-${randomUUID()}`;
-    const guard = new WithStartWorkflowOperation(DEPLOYMENT_GUARD_WORKFLOW_TYPE, {
-      workflowId: deploymentGuardId(req.instance_id),
-      taskQueue: this.taskQueue,
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: DEPLOYMENT_KEY, value: req.instance_id },
-        { key: ENGINE_KEY, value: req.instance_type },
-      ],
-    });
+    const claim: ClaimRequest = { rollout_id: `rollout-${randomUUID()}`, request: req, started_by: startedBy };
+    const guardId = deploymentGuardId(req.instance_id);
     try {
-      await this.client.connection.withDeadline(Date.now() + this.claimTimeoutMs, () =>
-        this.client.workflow.executeUpdateWithStart(claimDeploymentUpdate, {
-          args: [{ rollout_id: rolloutId, request: req, started_by: startedBy }],
-          startWorkflowOperation: guard,
-        }),
-      );
+      await this.client.workflow.start(DEPLOYMENT_GUARD_WORKFLOW_TYPE, {
+        workflowId: guardId,
+        taskQueue: this.taskQueue,
+        args: [claim],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // Until the rollout has started, a read of it is answered from here (see `pending`).
+        memo: { claim },
+        typedSearchAttributes: [
+          { key: DEPLOYMENT_KEY, value: req.instance_id },
+          { key: ENGINE_KEY, value: req.instance_type },
+          { key: ROLLOUT_KEY, value: claim.rollout_id },
+        ],
+      });
     } catch (err) {
-      const busyWith = deploymentBusy(err);
-      if (busyWith !== undefined) {
-        throw new HttpError(409, 'rollout_in_progress', `Deployment ${req.instance_id} already has a rollout in progress: ${busyWith}`, [
-          { field: 'instance_id', message: `rollout ${busyWith} is in progress` },
-        ]);
-      }
-      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
-        // The claim may still be taken once a worker catches up: name the rollout so it can be found.
-        throw new HttpError(
-          503,
-          'no_worker',
-          `No worker took the rollout within ${this.claimTimeoutMs / 1000}s; is the worker running? If the claim is taken later the rollout runs as ${rolloutId}`,
-          [{ field: 'workflow_id', message: rolloutId }],
-        );
-      }
-      throw err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const holder = await this.client.workflow
+        .getHandle(guardId)
+        .describe()
+        .then((d) => d.typedSearchAttributes.get(ROLLOUT_KEY) ?? 'unknown')
+        .catch(() => 'unknown');
+      throw new HttpError(409, 'rollout_in_progress', `Deployment ${req.instance_id} already has a rollout in progress: ${holder}`, [
+        { field: 'instance_id', message: `rollout ${holder} is in progress` },
+      ]);
     }
-    const now = new Date().toISOString();
-    return { ...initialState(rolloutId, req, now), audit: [{ action: 'start', actor: startedBy, channel: 'rest', at: now, detail: null }] };
+    return this.pendingState(claim, new Date());
   }
 
   async get(workflowId: string, retryNotFound = true): Promise<WorkflowState> {
@@ -102,13 +94,41 @@ export class RolloutService {
       return await this.client.workflow.getHandle(workflowId).query(getStateQuery);
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      // A rollout answered 201 a moment ago may still be between its guard's claim and its own start.
-      if (retryNotFound && workflowId.startsWith('rollout-')) {
-        await sleep(250);
-        return this.get(workflowId, false);
-      }
-      throw new HttpError(404, 'not_found', `No rollout with id ${workflowId}`);
     }
+    // A rollout answered 201 a moment ago may not have started yet: its guard starts it.
+    const pending = await this.pending(workflowId);
+    if (pending) return pending;
+    // Visibility can lag a guard started a moment ago.
+    if (retryNotFound && workflowId.startsWith('rollout-')) {
+      await sleep(250);
+      return this.get(workflowId, false);
+    }
+    throw new HttpError(404, 'not_found', `No rollout with id ${workflowId}`);
+  }
+
+  /** The state of a claimed rollout whose guard has not started it yet (e.g. no worker is running). */
+  private async pending(workflowId: string): Promise<WorkflowState | null> {
+    if (!workflowId.startsWith('rollout-')) return null;
+    const query = `WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}' AND ${ROLLOUT_KEY.name} = ${quoteVisibility(workflowId)}`;
+    for await (const guard of this.client.workflow.list({ query, pageSize: 1 })) {
+      // The guard may have started the rollout since the first read: prefer the rollout's own state.
+      const state = await this.client.workflow
+        .getHandle(workflowId)
+        .query(getStateQuery)
+        .catch(() => null);
+      if (state) return state;
+      const claim = guard.memo?.claim as ClaimRequest | undefined;
+      return guard.status.name === 'RUNNING' && claim ? this.pendingState(claim, guard.startTime) : null;
+    }
+    return null;
+  }
+
+  private pendingState(claim: ClaimRequest, at: Date): WorkflowState {
+    const now = at.toISOString();
+    return {
+      ...initialState(claim.rollout_id, claim.request, now),
+      audit: [{ action: 'start', actor: claim.started_by, channel: 'rest', at: now, detail: null }],
+    };
   }
 
   async list(filter: { instance_id?: string; status?: WorkflowStatus; limit: number }): Promise<WorkflowState[]> {
@@ -126,46 +146,45 @@ export class RolloutService {
       .sort((a, b) => b.created_at.localeCompare(a.created_at));
   }
 
-  async approve(workflowId: string, payload: ApprovePayload): Promise<WorkflowState> {
-    await this.requireStatus(workflowId, isAwaitingApproval, 'awaiting approval');
-    await this.client.workflow.getHandle(workflowId).signal(approveSignal, { ...payload, channel: 'rest' });
-    return this.waitFor(workflowId, (s) => s.approved !== null);
+  approve(workflowId: string, payload: ApprovePayload): Promise<WorkflowState> {
+    return this.decide(workflowId, approveUpdate, payload);
   }
 
-  async reject(workflowId: string, payload: RejectPayload): Promise<WorkflowState> {
-    await this.requireStatus(workflowId, isAwaitingApproval, 'awaiting approval');
-    await this.client.workflow.getHandle(workflowId).signal(rejectSignal, { ...payload, channel: 'rest' });
-    return this.waitFor(workflowId, (s) => s.approved !== null);
+  reject(workflowId: string, payload: RejectPayload): Promise<WorkflowState> {
+    return this.decide(workflowId, rejectUpdate, payload);
   }
 
-  async promote(workflowId: string, payload: PromotePayload): Promise<WorkflowState> {
-    const before = await this.requireStatus(workflowId, (s) => s.current_step === 'await_promotion', 'awaiting promotion');
-    await this.client.workflow.getHandle(workflowId).signal(promoteSignal, { ...payload, channel: 'rest' });
-    return this.waitFor(workflowId, (s) => s.audit.length > before.audit.length);
+  promote(workflowId: string, payload: PromotePayload): Promise<WorkflowState> {
+    return this.decide(workflowId, promoteUpdate, payload);
   }
 
-  async abort(workflowId: string, payload: AbortPayload): Promise<WorkflowState> {
-    const before = await this.requireStatus(workflowId, (s) => !TERMINAL_STATUSES.includes(s.status), 'in progress');
-    await this.client.workflow.getHandle(workflowId).signal(abortSignal, { ...payload, channel: 'rest' });
-    return this.waitFor(workflowId, (s) => s.audit.length > before.audit.length);
+  abort(workflowId: string, payload: AbortPayload): Promise<WorkflowState> {
+    return this.decide(workflowId, abortUpdate, payload);
   }
 
-  private async requireStatus(workflowId: string, ok: (s: WorkflowState) => boolean, what: string): Promise<WorkflowState> {
-    const state = await this.get(workflowId);
-    if (!ok(state)) {
-      const code = what === 'awaiting approval' ? 'not_awaiting_approval' : `not_${what.replace(/ /g, '_')}`;
-      throw new HttpError(409, code, `Rollout ${workflowId} is ${state.status} (${state.current_step}), not ${what}`);
-    }
-    return state;
-  }
-
-  /** Signals are asynchronous; answer with the state once the workflow has taken the signal in. */
-  private async waitFor(workflowId: string, done: (s: WorkflowState) => boolean, timeoutMs = 5000): Promise<WorkflowState> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const state = await this.get(workflowId);
-      if (done(state) || Date.now() > deadline) return state;
-      await sleep(20);
+  /**
+   * Sends a decision as an update: the workflow's validator refuses one that does not fit its state
+   * (409), and the answer is the state after the workflow has acted on it, in one round trip.
+   */
+  private async decide<P>(workflowId: string, update: UpdateDefinition<WorkflowState, [P & ViaChannel]>, payload: P): Promise<WorkflowState> {
+    try {
+      return await this.client.connection.withDeadline(Date.now() + this.workerTimeoutMs, () =>
+        this.client.workflow.getHandle(workflowId).executeUpdate(update, { args: [{ ...payload, channel: 'rest' }] }),
+      );
+    } catch (err) {
+      const { wanted, code } = DECISIONS[update.name];
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === WRONG_STATE_ERROR) {
+        throw new HttpError(409, code, err.cause.message);
+      }
+      if (err instanceof WorkflowNotFoundError) {
+        // Updates reach running workflows only; a finished rollout still answers reads.
+        const state = await this.get(workflowId);
+        throw new HttpError(409, code, `Rollout ${workflowId} is ${state.status} (${state.current_step}), not ${wanted}`);
+      }
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
+        throw new HttpError(503, 'no_worker', `No worker took the ${update.name} within ${this.workerTimeoutMs / 1000}s; is the worker running?`);
+      }
+      throw err;
     }
   }
 

@@ -1,26 +1,36 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState } from '../models';
 
-/** Names are part of the contract: operators send them with `temporal workflow signal --name ...`. */
+/**
+ * Names are part of the contract. Operators send the signals with `temporal workflow signal --name ...`
+ * (fire and forget; a signal that does not fit the rollout's state is ignored). The gateway sends the
+ * updates of the same names, which refuse a decision that does not fit and answer with the state once
+ * the workflow has taken it in: one round trip instead of a signal followed by polling.
+ */
 export const approveSignal = defineSignal<[ApprovePayload & ViaChannel]>('approve');
 export const rejectSignal = defineSignal<[RejectPayload & ViaChannel]>('reject');
 export const promoteSignal = defineSignal<[(PromotePayload & ViaChannel)?]>('promote');
 export const abortSignal = defineSignal<[(AbortPayload & ViaChannel)?]>('abort');
+export const approveUpdate = defineUpdate<WorkflowState, [ApprovePayload & ViaChannel]>('approve');
+export const rejectUpdate = defineUpdate<WorkflowState, [RejectPayload & ViaChannel]>('reject');
+export const promoteUpdate = defineUpdate<WorkflowState, [PromotePayload & ViaChannel]>('promote');
+export const abortUpdate = defineUpdate<WorkflowState, [AbortPayload & ViaChannel]>('abort');
 export const getStateQuery = defineQuery<WorkflowState>('getState');
+
+/** ApplicationFailure type of an update refused because the rollout is not in the state it needs. */
+export const WRONG_STATE_ERROR = 'RolloutNotInState';
 
 export const ROLLOUT_WORKFLOW_TYPE = 'rolloutWorkflow';
 
-/** Claim a deployment for one rollout: the guard workflow answers this update. */
+/** What the gateway hands the deployment's guard: the rollout to start once the claim is taken. */
 export interface ClaimRequest {
   rollout_id: string;
   request: RolloutRequest;
   /** The authenticated subject (or `anonymous`) that asked for the rollout. */
   started_by: string;
 }
-export const claimDeploymentUpdate = defineUpdate<{ rollout_id: string }, [ClaimRequest]>('claimDeployment');
 
 export const DEPLOYMENT_GUARD_WORKFLOW_TYPE = 'deploymentGuardWorkflow';
-export const DEPLOYMENT_BUSY_ERROR = 'DeploymentBusy';
 
 /** One guard per deployment, by workflow ID: Temporal runs at most one workflow per ID at a time. */
 export function deploymentGuardId(instanceId: string): string {

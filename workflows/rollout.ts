@@ -12,14 +12,37 @@ import {
 } from '@temporalio/workflow';
 import type { ReplicaTarget, RolloutActivities, StageMeasurement } from '../activities';
 import type { EngineSample } from '../metrics';
-import type { AbortPayload, AuditEntry, Channel, ReplicaConfig, RolloutRequest, WorkflowState, WorkflowStatus } from '../models';
+import type {
+  AbortPayload,
+  ApprovePayload,
+  AuditEntry,
+  Channel,
+  PromotePayload,
+  RejectPayload,
+  ReplicaConfig,
+  RolloutRequest,
+  ViaChannel,
+  WorkflowState,
+  WorkflowStatus,
+} from '../models';
 import { describeCanaryFailure } from '../core/canaryJudge';
 import { healthGate } from '../core/healthGate';
 import { withDefaults } from '../core/healthScore';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
 import { planStages, type PlannedStage } from '../core/stagePlan';
 import { isTerminalStatus, monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../core/transitions';
-import { abortSignal, approveSignal, getStateQuery, promoteSignal, rejectSignal } from './definitions';
+import {
+  abortSignal,
+  abortUpdate,
+  approveSignal,
+  approveUpdate,
+  getStateQuery,
+  promoteSignal,
+  promoteUpdate,
+  rejectSignal,
+  rejectUpdate,
+  WRONG_STATE_ERROR,
+} from './definitions';
 import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttributes';
 
 export interface RolloutWorkflowInput extends RolloutRequest {
@@ -55,27 +78,90 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   let promotions = 0;
 
   setHandler(getStateQuery, () => state);
-  setHandler(approveSignal, (p) => {
-    if (state.status !== 'awaiting_approval' || state.approved !== null) return;
+
+  // Each decision has a signal (operators' `temporal workflow signal`: ignored when it does not fit)
+  // and an update (the gateway's: refused when it does not fit, answered with the state it led to).
+  const awaitingDecision = () => state.status === 'awaiting_approval' && state.approved === null;
+  const awaitingPromotion = () => state.current_step === 'await_promotion' && !abortRequest;
+  const inProgress = () => !isTerminalStatus(state.status);
+
+  function approve(p: (ApprovePayload & ViaChannel) | undefined): void {
     const by = actor(p?.approved_by);
     audit('approve', by, p?.channel, p?.comment);
     update({ approved: true, approved_by: by, approval_comment: p?.comment ?? null });
-  });
-  setHandler(rejectSignal, (p) => {
-    if (state.status !== 'awaiting_approval' || state.approved !== null) return;
+  }
+  function reject(p: (RejectPayload & ViaChannel) | undefined): void {
     const by = actor(p?.rejected_by);
     audit('reject', by, p?.channel, p?.reason);
     update({ approved: false, rejected_by: by, rejection_reason: p?.reason ?? null });
-  });
-  setHandler(promoteSignal, (p) => {
+  }
+  function promote(p: (PromotePayload & ViaChannel) | undefined): void {
     audit('promote', actor(p?.promoted_by), p?.channel);
     promotions++;
-  });
-  setHandler(abortSignal, (p) => {
-    if (abortRequest || isTerminalStatus(state.status)) return;
+  }
+  function abort(p: (AbortPayload & ViaChannel) | undefined): void {
+    if (abortRequest || !inProgress()) return;
     abortRequest = { aborted_by: actor(p?.aborted_by), reason: p?.reason };
     audit('abort', abortRequest.aborted_by, p?.channel, p?.reason);
+  }
+
+  setHandler(approveSignal, (p) => {
+    if (awaitingDecision()) approve(p);
   });
+  setHandler(rejectSignal, (p) => {
+    if (awaitingDecision()) reject(p);
+  });
+  setHandler(promoteSignal, promote);
+  setHandler(abortSignal, abort);
+
+  // The decision updates answer once the rollout has acted on them (left the approval or promotion
+  // wait), so a read right after the answer shows where the rollout went.
+  setHandler(
+    approveUpdate,
+    async (p) => {
+      approve(p);
+      await condition(() => state.status !== 'awaiting_approval');
+      return state;
+    },
+    { validator: (_p) => requireState(awaitingDecision(), 'awaiting approval') },
+  );
+  setHandler(
+    rejectUpdate,
+    async (p) => {
+      reject(p);
+      await condition(() => state.status !== 'awaiting_approval');
+      return state;
+    },
+    { validator: (_p) => requireState(awaitingDecision(), 'awaiting approval') },
+  );
+  setHandler(
+    promoteUpdate,
+    async (p) => {
+      promote(p);
+      await condition(() => state.current_step !== 'await_promotion');
+      return state;
+    },
+    { validator: (_p) => requireState(awaitingPromotion(), 'awaiting promotion') },
+  );
+  // An abort takes effect at the rollout's next step (after the running activity), so answer at once.
+  setHandler(
+    abortUpdate,
+    (p) => {
+      abort(p);
+      return state;
+    },
+    { validator: (_p) => requireState(inProgress(), 'in progress') },
+  );
+
+  function requireState(ok: boolean, wanted: string): void {
+    if (ok) return;
+    throw ApplicationFailure.create({
+      type: WRONG_STATE_ERROR,
+      message: `Rollout ${state.workflow_id} is ${state.status} (${state.current_step}), not ${wanted}`,
+      details: [wanted, state.status, state.current_step],
+      nonRetryable: true,
+    });
+  }
 
   function audit(action: AuditEntry['action'], by: string, channel: Channel | undefined, detail?: string | null): void {
     state.audit.push({ action, actor: by, channel: channel ?? 'temporal', at: nowIso(), detail: detail ?? null });

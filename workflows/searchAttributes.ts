@@ -8,5 +8,7 @@ export const DEPLOYMENT_KEY = defineSearchAttributeKey('ServetuneDeployment', Se
 export const ENGINE_KEY = defineSearchAttributeKey('ServetuneEngine', SearchAttributeType.KEYWORD);
 export const STATUS_KEY = defineSearchAttributeKey('ServetuneStatus', SearchAttributeType.KEYWORD);
 export const STAGE_KEY = defineSearchAttributeKey('ServetuneStage', SearchAttributeType.KEYWORD);
+/** On a deployment's guard: the rollout it holds the deployment for (found before that rollout has started). */
+export const ROLLOUT_KEY = defineSearchAttributeKey('ServetuneRollout', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTE_KEYS = [DEPLOYMENT_KEY, ENGINE_KEY, STATUS_KEY, STAGE_KEY];
+export const SEARCH_ATTRIBUTE_KEYS = [DEPLOYMENT_KEY, ENGINE_KEY, STATUS_KEY, STAGE_KEY, ROLLOUT_KEY];

@@ -4,6 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import { ErrorBodySchema, WorkflowListSchema, WorkflowStateSchema } from '../../models';
+import { deploymentGuardId } from '../../workflows/definitions';
 import { isTerminal, startStack, waitForState, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -34,6 +35,31 @@ test('GET /readyz is 200 with Temporal reachable and 503 without', async () => {
   const res = await supertest(createApp(unreachable, { taskQueue: 'none' })).get('/readyz');
   expect(res.status).toBe(503);
   expect(ErrorBodySchema.parse(res.body).error.code).toBe('temporal_unreachable');
+});
+
+test('without a worker, a start is still claimed and readable as pending, and cannot be approved yet', async () => {
+  // A task queue no worker polls: the POST needs only the Temporal server.
+  const api = supertest(createApp(env.client, { taskQueue: `no-worker-${Date.now()}`, decisionTimeoutMs: 1500 }));
+  const deployment = 'pending.example:8000';
+  const started = await api.post('/api/v1/workflows').send({ instance_id: deployment, instance_type: 'vllm', requires_approval: true });
+  expect(started.status).toBe(201);
+  const id = started.body.workflow_id;
+
+  const read = await api.get(`/api/v1/workflows/${id}`);
+  expect(read.status).toBe(200);
+  expect(WorkflowStateSchema.parse(read.body)).toMatchObject({ workflow_id: id, instance_id: deployment, status: 'pending', requires_approval: true });
+  expect(read.body.audit).toEqual([expect.objectContaining({ action: 'start', channel: 'rest' })]);
+
+  const second = await api.post('/api/v1/workflows').send({ instance_id: deployment, instance_type: 'vllm' });
+  expect(second.status).toBe(409);
+  expect(second.body.error.message).toContain(id);
+
+  const approve = await api.post(`/api/v1/workflows/${id}/approve`).send({ approved_by: 'alice' });
+  expect([approve.status, approve.body.error.code]).toEqual([409, 'not_awaiting_approval']);
+  expect(approve.body.error.message).toContain('is pending');
+
+  await env.client.workflow.getHandle(deploymentGuardId(deployment)).terminate('test cleanup');
+  expect((await api.get(`/api/v1/workflows/${id}`)).status).toBe(404);
 });
 
 describe('rollout lifecycle over REST', () => {

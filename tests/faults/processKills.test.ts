@@ -94,13 +94,17 @@ test('worker killed during a monitoring window', async () => {
   await expectCompletedOnNewRevision(id);
 });
 
-test('worker killed while awaiting approval', async () => {
+test('worker killed while awaiting approval, and approved while it is down', async () => {
   const id = await startRollout({ monitoring_duration_seconds: 1, requires_approval: true });
   await waitFor(id, (s) => s.status === 'awaiting_approval');
-  await killAndRestartWorker();
-  const approved = await stack.api.post(`${stack.apiUrl}/api/v1/workflows/${id}/approve`, { approved_by: 'after-restart' });
+  await stack.kill('worker');
+  // The approve is sent while no worker runs: Temporal holds the update until a worker takes it.
+  const approving = stack.api.post(`${stack.apiUrl}/api/v1/workflows/${id}/approve`, { approved_by: 'while-down' });
+  await new Promise((r) => setTimeout(r, 1500));
+  await stack.start('worker');
+  const approved = await approving;
   expect(approved.status).toBe(200);
-  expect(approved.data.approved_by).toBe('after-restart');
+  expect(approved.data).toMatchObject({ approved: true, approved_by: 'while-down', status: 'rolling_out' });
   await expectCompletedOnNewRevision(id);
 });
 

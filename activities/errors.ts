@@ -5,6 +5,7 @@ import { isAxiosError } from 'axios';
 export const NON_RETRYABLE = {
   configRejected: 'ConfigRejected',
   invalidReplicaAnswer: 'InvalidReplicaAnswer',
+  fleetChanged: 'FleetChanged',
 } as const;
 
 export function describeHttpError(err: unknown, what: string): string {

@@ -8,7 +8,9 @@ import { planOptimizations } from '../core/planner';
 import { CANARY_METRICS, judgeCanary, type CanaryJudgement } from '../core/canaryJudge';
 import { mapWithConcurrency } from './concurrency';
 import { agentConfigTarget, type ConfigTarget } from './configTarget';
+import { rangeSize, toConfigRuns, type ConfigRun, type FleetRef, type ReplicaRange, type RestoreGroup } from '../core/fleet';
 import { discoverReplicaList } from './discovery';
+import { fleetDigest, inRange, resolveFleet } from './fleet';
 import { describeHttpError, isClientRefusal, nonRetryable, NON_RETRYABLE } from './errors';
 import { metricSourceFor, PrometheusSourceError } from './metricSource';
 import { withHeartbeat } from './heartbeat';
@@ -30,9 +32,10 @@ export interface StageMeasurementInput {
   engine: EngineType;
   source?: MetricSourceConfig;
   slo: Slo;
-  canary: string[];
-  /** Replicas still on the old config; empty in a 100% stage. */
-  baseline: string[];
+  fleet: FleetRef;
+  canary: ReplicaRange;
+  /** Replicas still on the old config; null in a 100% stage. */
+  baseline: ReplicaRange | null;
   /** The canary's sample at the start of the window: the health score covers the window so far. */
   windowStart: EngineSample;
   /** Both groups' samples at the previous tick: this tick adds one interval to each series. */
@@ -98,20 +101,36 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
     );
   }
 
+  async function sampleReplicas(engine: EngineType, replicas: string[], configured?: MetricSourceConfig): Promise<EngineSample> {
+    const source = metricSourceFor(configured ?? deps.defaultSource, { http, concurrency });
+    try {
+      return await withHeartbeat(() => source.sample(engine, replicas));
+    } catch (err) {
+      if (err instanceof PrometheusSourceError) {
+        const message = `reading metrics of ${replicas.length} replica(s) from Prometheus: ${err.message}`;
+        throw err.retryable ? new Error(message) : nonRetryable(message, NON_RETRYABLE.invalidReplicaAnswer);
+      }
+      throw new Error(describeHttpError(err, `scraping metrics of ${replicas.length} replica(s)`));
+    }
+  }
+
   const activities = {
-    async discoverReplicas(input: { instance_id: string; replicas?: string[] }): Promise<string[]> {
+    /** The replica list once, with the digest later activities check it against (see `FleetRef`). */
+    async discoverReplicas(input: { instance_id: string; replicas?: string[] }): Promise<{ replicas: string[]; digest: string }> {
       try {
         const replicas = await discoverReplicaList(http, input.instance_id, input.replicas);
         activityLog().info({ deployment: input.instance_id, replicas: replicas.length, given: input.replicas !== undefined }, 'replicas discovered');
-        return replicas;
+        return { replicas, digest: fleetDigest(replicas) };
       } catch (err) {
         throw new Error(describeHttpError(err, `discovering replicas of ${input.instance_id}`));
       }
     },
 
-    async readReplicaConfigs(input: { replicas: string[] }): Promise<ReplicaConfig[]> {
-      return withHeartbeat(() =>
-        mapWithConcurrency(input.replicas, concurrency, async (address) => {
+    /** Every replica's config, run-length encoded: a fleet on one config answers with one entry. */
+    async readReplicaConfigs(input: { fleet: FleetRef }): Promise<ConfigRun[]> {
+      const addresses = await resolveFleet(http, input.fleet);
+      const configs = await withHeartbeat(() =>
+        mapWithConcurrency(addresses, concurrency, async (address) => {
           try {
             return await configTarget.read(address);
           } catch (err) {
@@ -119,20 +138,13 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
           }
         }),
       );
+      return toConfigRuns(configs);
     },
 
-    /** One merged reading of the replicas' metrics now, from the request's source or the configured one. */
-    async sampleFleet(input: { engine: EngineType; replicas: string[]; source?: MetricSourceConfig }): Promise<EngineSample> {
-      const source = metricSourceFor(input.source ?? deps.defaultSource, { http, concurrency });
-      try {
-        return await withHeartbeat(() => source.sample(input.engine, input.replicas));
-      } catch (err) {
-        if (err instanceof PrometheusSourceError) {
-          const message = `reading metrics of ${input.replicas.length} replica(s) from Prometheus: ${err.message}`;
-          throw err.retryable ? new Error(message) : nonRetryable(message, NON_RETRYABLE.invalidReplicaAnswer);
-        }
-        throw new Error(describeHttpError(err, `scraping metrics of ${input.replicas.length} replica(s)`));
-      }
+    /** One merged reading of a range of replicas' metrics now, from the request's source or the configured one. */
+    async sampleFleet(input: { engine: EngineType; fleet: FleetRef; range: ReplicaRange; source?: MetricSourceConfig }): Promise<EngineSample> {
+      const addresses = inRange(await resolveFleet(http, input.fleet), input.range);
+      return sampleReplicas(input.engine, addresses, input.source);
     },
 
     /**
@@ -141,11 +153,10 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
      * way: the two groups' metric time series over the same window, compared with Mann–Whitney U).
      */
     async measureStage(input: StageMeasurementInput): Promise<StageMeasurement> {
+      const addresses = await resolveFleet(http, input.fleet);
       const [canary, baseline] = await Promise.all([
-        activities.sampleFleet({ engine: input.engine, replicas: input.canary, source: input.source }),
-        input.baseline.length > 0 && input.previous.baseline
-          ? activities.sampleFleet({ engine: input.engine, replicas: input.baseline, source: input.source })
-          : null,
+        sampleReplicas(input.engine, inRange(addresses, input.canary), input.source),
+        input.baseline && input.previous.baseline ? sampleReplicas(input.engine, inRange(addresses, input.baseline), input.source) : null,
       ]);
       const health = healthScore(snapshotBetween(input.windowStart, canary), input.slo);
       const canaryInterval = judgedValues(snapshotBetween(input.previous.canary, canary));
@@ -155,7 +166,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
         baseline: baselineInterval ? appendSeries(input.series.baseline, baselineInterval) : input.series.baseline,
       };
       const judgement = judgeCanary({ canary: series.canary, baseline: baselineInterval ? series.baseline : {} });
-      activityLog().info({ canary: input.canary.length, baseline: input.baseline.length, health_score: health.score, canary_verdict: judgement.verdict }, 'stage measured');
+      activityLog().info({ canary: rangeSize(input.canary), baseline: input.baseline ? rangeSize(input.baseline) : 0, health_score: health.score, canary_verdict: judgement.verdict }, 'stage measured');
       return { samples: { canary, baseline }, health, series, judgement };
     },
 
@@ -190,20 +201,26 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
       return plan;
     },
 
-    async applyConfig(input: { replicas: string[]; revision: string; engine_args: EngineArgs }): Promise<ReplicaConfig[]> {
-      const targets = input.replicas.map((address) => ({ address, revision: input.revision, engine_args: input.engine_args }));
-      activityLog().info({ revision: input.revision, replicas: input.replicas }, 'applying config');
+    /** Pushes the new config to a range of replicas; answers how many now run it (the list stays out of history). */
+    async applyConfig(input: { fleet: FleetRef; range: ReplicaRange; revision: string; engine_args: EngineArgs }): Promise<{ applied: number }> {
+      const addresses = inRange(await resolveFleet(http, input.fleet), input.range);
+      const targets = addresses.map((address) => ({ address, revision: input.revision, engine_args: input.engine_args }));
+      activityLog().info({ revision: input.revision, replicas: addresses }, 'applying config');
       const applied = await pushAll(targets, 'applying config to');
-      activityLog().info({ revision: input.revision, replicas: input.replicas.length }, 'config applied');
-      return applied;
+      activityLog().info({ revision: input.revision, replicas: applied.length }, 'config applied');
+      return { applied: applied.length };
     },
 
-    /** Compensation: put each replica back on the revision it had before this rollout. */
-    async rollbackReplicas(input: { targets: ReplicaTarget[] }): Promise<ReplicaConfig[]> {
-      activityLog().warn({ replicas: input.targets.map((t) => `${t.address}@${t.revision}`) }, 'rolling back replicas');
-      const restored = await pushAll(input.targets, 'rolling back');
+    /**
+     * Compensation: put each replica back on the revision it had before this rollout. It names the
+     * addresses instead of a fleet range, so it still works when the fleet changed mid-rollout.
+     */
+    async rollbackReplicas(input: { groups: RestoreGroup[] }): Promise<{ restored: number }> {
+      const targets = input.groups.flatMap((g) => g.addresses.map((address) => ({ address, revision: g.revision, engine_args: g.engine_args })));
+      activityLog().warn({ replicas: targets.map((t) => `${t.address}@${t.revision}`) }, 'rolling back replicas');
+      const restored = await pushAll(targets, 'rolling back');
       activityLog().info({ replicas: restored.length }, 'replicas rolled back');
-      return restored;
+      return { restored: restored.length };
     },
   };
   return activities;

@@ -1,6 +1,7 @@
 /**
  * Cost growth: the same rollout (minimum windows, stages 10/50/100) over 10, 100 and 1,000 simulated
- * replicas, the replicas named in the request. The worker runs in a child process; for each size:
+ * replicas, found by discovery (a small discovery server here answers the deployment's
+ * `GET /servetune/v1/replicas`, as the simulator or the agent would). The worker runs in a child process; for each size:
  * time outside simulated work (monitoring windows and config applies), the worker's CPU time (the
  * agent's own cost, whatever the simulator costs), the worker's RSS, and the workflow history's size.
  * Scraping and pushing should grow linearly; the history should stay flat. The ratio column divides
@@ -10,6 +11,8 @@
  * cost O(replicas in the deployment) each, so one deployment of 1,000 spends a minute in the simulator
  * per rollout (see BENCHMARKS.md) and the figure would measure the simulator.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { WorkflowState } from '../models';
 import { ROLLOUT_WORKFLOW_TYPE } from '../workflows/definitions';
 import { rolloutInput, uniqueId, type BenchContext } from './context';
@@ -19,6 +22,25 @@ import { SIM_DEPLOYMENT_SIZE } from './metricsParsing';
 import { MB, median, type Row } from './stats';
 
 const SIZES = [10, 100, 1000];
+
+/** Deployment endpoints that answer discovery with a given list: `http://127.0.0.1:<port>/<name>`. */
+async function startDiscovery(): Promise<{ serve(name: string, replicas: string[]): string; close(): Promise<void> }> {
+  const lists = new Map<string, string>();
+  const server = http.createServer((req, res) => {
+    const name = /^\/([^/]+)\/servetune\/v1\/replicas$/.exec(req.url ?? '')?.[1];
+    const body = name ? lists.get(name) : undefined;
+    res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(body ?? '{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    serve(name, replicas) {
+      lists.set(name, JSON.stringify({ replicas }));
+      return `http://127.0.0.1:${port}/${name}`;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 interface Run {
   activeMs: number;
@@ -41,6 +63,7 @@ export async function costGrowth(ctx: BenchContext): Promise<Row[]> {
     Array.from({ length: Math.ceil(size / SIM_DEPLOYMENT_SIZE) }, () => ({ engine: 'vllm' as const, port: 0, replicas: Math.min(size, SIM_DEPLOYMENT_SIZE) })),
   );
   const fleet = await embedded.spawnFleet(specs);
+  const discovery = await startDiscovery();
   const worker = await embedded.spawnWorker(taskQueue);
   const runs = new Map<number, Run[]>(sizes.map((s) => [s, []]));
   try {
@@ -53,10 +76,12 @@ export async function costGrowth(ctx: BenchContext): Promise<Row[]> {
       const cpuBefore = cpuMsOf(worker.pid);
       const during = watchRss(worker.pid, 50);
       const t0 = performance.now();
+      // Found by discovery, the default way: the request names only the deployment.
+      const instance_id = discovery.serve(`cost-${k}`, replicas);
       const handle = await embedded.env.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
         taskQueue,
         workflowId: uniqueId(`cost-${size}`),
-        args: [rolloutInput({ instance_id: `bench-cost-${k}`, replicas })],
+        args: [rolloutInput({ instance_id })],
       });
       const final = (await handle.result()) as WorkflowState;
       const wall = performance.now() - t0;
@@ -81,6 +106,7 @@ export async function costGrowth(ctx: BenchContext): Promise<Row[]> {
   } finally {
     await worker.stop();
     await fleet.stop();
+    await discovery.close();
   }
 
   const base = runs.get(SIZES[0])!;

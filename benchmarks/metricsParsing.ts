@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, defaultActivityDeps, type RolloutActivities, type StageMeasurement } from '../activities';
+import { fleetDigest } from '../activities/fleet';
 import { DEFAULT_SLO } from '../core/healthScore';
 import type { EngineSample } from '../metrics';
 import { parsePrometheusText } from '../metrics/prometheusText';
@@ -88,12 +89,16 @@ export async function monitoringTick(ctx: BenchContext): Promise<Row[]> {
   const env = new MockActivityEnvironment();
   // One monitoring tick of a 100% stage: every replica is canary, so one scrape of all 1,000.
   type TickInput = Parameters<RolloutActivities['measureStage']>[0];
-  const first = (await env.run(activities.sampleFleet, { engine: 'vllm' as const, replicas: addresses })) as EngineSample;
+  // The replicas are named, as a request may name them; the tick resolves them from this reference.
+  const fleetRef = { instance_id: 'bench-tick', replicas: addresses, count: addresses.length, digest: fleetDigest(addresses) };
+  const all = { from: 0, to: addresses.length };
+  const first = (await env.run(activities.sampleFleet, { engine: 'vllm' as const, fleet: fleetRef, range: all })) as EngineSample;
   let input: TickInput = {
     engine: 'vllm',
     slo: DEFAULT_SLO,
-    canary: addresses,
-    baseline: [],
+    fleet: fleetRef,
+    canary: all,
+    baseline: null,
     windowStart: first,
     previous: { canary: first, baseline: null },
     series: { canary: {}, baseline: {} },

@@ -2,6 +2,8 @@
  * Stage sizing. Replicas keep their identity across stages: stage n moves a prefix of the
  * replica list, so the 50% stage contains the 10% stage's replicas and the changed set only grows.
  */
+import type { ReplicaRange } from './fleet';
+
 export interface PlannedStage {
   label: string;
   percentage: number;
@@ -9,6 +11,9 @@ export interface PlannedStage {
   replicas: string[];
   /** The replicas this stage changes (not changed by an earlier stage). */
   added: string[];
+  /** The same two sets as index ranges into the replica list, which is what activities are given. */
+  range: ReplicaRange;
+  addedRange: ReplicaRange;
 }
 
 /** ceil(p/100 × N), at least 1, never fewer than the stage before, never more than N. */
@@ -32,6 +37,8 @@ export function planStages(stages: number[], replicas: string[]): PlannedStage[]
       percentage,
       replicas: replicas.slice(0, count),
       added: replicas.slice(previousCount, count),
+      range: { from: 0, to: count },
+      addedRange: { from: previousCount, to: count },
     });
     previousCount = count;
   }

@@ -26,6 +26,7 @@ import type {
   WorkflowStatus,
 } from '../models';
 import { describeCanaryFailure } from '../core/canaryJudge';
+import { configAt, restoreGroups, type ConfigRun, type FleetRef } from '../core/fleet';
 import { healthGate } from '../core/healthGate';
 import { withDefaults } from '../core/healthScore';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
@@ -50,7 +51,7 @@ export interface RolloutWorkflowInput extends RolloutRequest {
   started_via?: Channel;
 }
 
-const NON_RETRYABLE_TYPES = ['ConfigRejected', 'InvalidReplicaAnswer'];
+const NON_RETRYABLE_TYPES = ['ConfigRejected', 'InvalidReplicaAnswer', 'FleetChanged'];
 
 /** Reads: cheap and idempotent, so retried quickly a few times before the rollout gives up. */
 const reads = proxyActivities<RolloutActivities>({
@@ -75,6 +76,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   /** Replicas this rollout changed, with the config each had before: the compensation's to-do list. */
   const changed = new Map<string, ReplicaTarget>();
   let abortRequest: AbortPayload | null = null;
+  /** How activities find the replicas again; set once they are discovered. */
+  let fleet: FleetRef = { instance_id: input.instance_id, count: 0, digest: '' };
   let promotions = 0;
 
   setHandler(getStateQuery, () => state);
@@ -193,7 +196,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     update({ current_step: 'rollback' });
     const targets = [...changed.values()];
     try {
-      if (targets.length > 0) await pushes.rollbackReplicas({ targets });
+      if (targets.length > 0) await pushes.rollbackReplicas({ groups: restoreGroups(targets) });
     } catch (err) {
       return finish('failed', { error_message: `${reason}; rollback incomplete: ${failureMessage(err)}` });
     }
@@ -208,13 +211,16 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   try {
     // collect_metrics: who the replicas are, what they run, and how they perform now.
     update({ status: 'running', current_step: 'collect_metrics' });
-    const replicas = await reads.discoverReplicas({ instance_id: input.instance_id, replicas: input.replicas });
-    const configs = await reads.readReplicaConfigs({ replicas });
+    const discovered = await reads.discoverReplicas({ instance_id: input.instance_id, replicas: input.replicas });
+    const replicas = discovered.replicas;
+    fleet = { instance_id: input.instance_id, replicas: input.replicas, count: replicas.length, digest: discovered.digest };
+    const configs = await reads.readReplicaConfigs({ fleet });
     update({ replicas });
-    const baselineStart = await reads.sampleFleet({ engine: input.instance_type, replicas, source: input.metrics_source });
+    const everyReplica = { from: 0, to: replicas.length };
+    const baselineStart = await reads.sampleFleet({ engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source });
     await condition(() => abortRequest !== null, toMs(Math.min(input.monitoring_duration_seconds, MAX_BASELINE_SECONDS)));
     if (abortRequest) return finish('rejected', { error_message: abortMessage() });
-    const baselineEnd = await reads.sampleFleet({ engine: input.instance_type, replicas, source: input.metrics_source });
+    const baselineEnd = await reads.sampleFleet({ engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source });
 
     update({ current_step: 'analyze_performance' });
     const analysis = await reads.analyzePerformance({ start: baselineStart, end: baselineEnd, slo });
@@ -290,29 +296,28 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   async function runStage(
     stage: PlannedStage,
     before: number | null,
-    configs: ReplicaConfig[],
+    configs: ConfigRun[],
   ): Promise<{ score: number | null; failure?: string }> {
     const plan = state.optimization_plan!;
     const record = startedStage(stage, before, nowIso());
     state.rollout_history.push(record);
     update({ status: 'rolling_out', current_step: 'rollout_stage', current_stage: stage.label });
 
-    const previousByAddress = new Map(state.replicas.map((address, i) => [address, configs[i]]));
-    for (const address of stage.added) {
-      const previous = previousByAddress.get(address)!;
+    for (let i = stage.addedRange.from; i < stage.addedRange.to; i++) {
+      const previous = configAt(configs, i);
       // Recorded before the push: a push that half-happened must still be undone.
-      changed.set(address, { address, revision: previous.revision, engine_args: previous.engine_args });
+      changed.set(state.replicas[i], { address: state.replicas[i], revision: previous.revision, engine_args: previous.engine_args });
     }
-    await pushes.applyConfig({ replicas: stage.added, revision: plan.revision, engine_args: plan.engine_args });
+    await pushes.applyConfig({ fleet, range: stage.addedRange, revision: plan.revision, engine_args: plan.engine_args });
     if (abortRequest) return endStage(record, null, abortMessage());
 
     update({ current_step: 'monitor_stage' });
     const window = state.monitoring_duration_seconds;
-    const inStage = new Set(stage.replicas);
-    const baseline = state.replicas.filter((r) => !inStage.has(r));
+    // Stages move a prefix of the list, so the replicas still on the old config are the rest of it.
+    const baseline = stage.range.to < fleet.count ? { from: stage.range.to, to: fleet.count } : null;
     const [canaryStart, baselineStart] = await Promise.all([
-      reads.sampleFleet({ engine: state.instance_type, replicas: stage.replicas, source: input.metrics_source }),
-      baseline.length > 0 ? reads.sampleFleet({ engine: state.instance_type, replicas: baseline, source: input.metrics_source }) : Promise.resolve(null),
+      reads.sampleFleet({ engine: state.instance_type, fleet, range: stage.range, source: input.metrics_source }),
+      baseline ? reads.sampleFleet({ engine: state.instance_type, fleet, range: baseline, source: input.metrics_source }) : Promise.resolve(null),
     ]);
     let previous = { canary: canaryStart, baseline: baselineStart };
     let series: StageMeasurement['series'] = { canary: {}, baseline: {} };
@@ -328,7 +333,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
         engine: state.instance_type,
         source: input.metrics_source,
         slo,
-        canary: stage.replicas,
+        fleet,
+        canary: stage.range,
         baseline,
         windowStart: canaryStart,
         previous,

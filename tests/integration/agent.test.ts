@@ -176,21 +176,33 @@ describe('servetune agent supervising the simulator (vLLM)', () => {
     // The refused push below is an expected activity failure: keep its WARN line out of the test output.
     const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
     const run = <I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> => env.run<[I], O, (input: I) => Promise<O>>(fn, input);
-    const replicas = await run(activities.discoverReplicas, { instance_id: agent.url });
-    expect(replicas).toEqual([agent.url]);
-    const [previous] = await run(activities.readReplicaConfigs, { replicas });
-    expect(previous.revision).toBe('r4');
-    const sample = await run(activities.sampleFleet, { engine: 'vllm', replicas });
+    const discovered = await run(activities.discoverReplicas, { instance_id: agent.url });
+    expect(discovered.replicas).toEqual([agent.url]);
+    const fleet = { instance_id: agent.url, count: 1, digest: discovered.digest };
+    const all = { from: 0, to: 1 };
+    const [previous] = await run(activities.readReplicaConfigs, { fleet });
+    expect(previous).toMatchObject({ revision: 'r4', from: 0, to: 1 });
+    const sample = await run(activities.sampleFleet, { engine: 'vllm', fleet, range: all });
     expect(sample).toBeDefined();
 
-    const applied = await run(activities.applyConfig, { replicas, revision: 'act-1', engine_args: { ...previous.engine_args, max_num_seqs: 192 } });
-    expect(applied).toEqual([{ revision: 'act-1', engine: 'vllm', engine_args: { ...previous.engine_args, max_num_seqs: 192 } }]);
+    const applied = await run(activities.applyConfig, { fleet, range: all, revision: 'act-1', engine_args: { ...previous.engine_args, max_num_seqs: 192 } });
+    expect(applied).toEqual({ applied: 1 });
+    expect(await run(activities.readReplicaConfigs, { fleet })).toEqual([
+      { revision: 'act-1', engine: 'vllm', engine_args: { ...previous.engine_args, max_num_seqs: 192 }, from: 0, to: 1 },
+    ]);
 
-    const refused = run(activities.applyConfig, { replicas, revision: 'act-bad', engine_args: { ...previous.engine_args, gpu_memory_utilization: 0.3 } });
+    const refused = run(activities.applyConfig, { fleet, range: all, revision: 'act-bad', engine_args: { ...previous.engine_args, gpu_memory_utilization: 0.3 } });
     await expect(refused).rejects.toMatchObject({ type: 'ConfigRejected', nonRetryable: true, message: expect.stringContaining('HTTP 422') });
 
-    const rolledBack = await run(activities.rollbackReplicas, { targets: [{ address: agent.url, revision: previous.revision, engine_args: previous.engine_args }] });
-    expect(rolledBack).toEqual([previous]);
+    const rolledBack = await run(activities.rollbackReplicas, { groups: [{ revision: previous.revision, engine_args: previous.engine_args, addresses: [agent.url] }] });
+    expect(rolledBack).toEqual({ restored: 1 });
+    expect(await run(activities.readReplicaConfigs, { fleet })).toEqual([previous]);
+
+    // A fleet reference whose digest no longer matches is refused rather than pushed to.
+    await expect(run(activities.applyConfig, { fleet: { ...fleet, digest: 'stale' }, range: all, revision: 'act-2', engine_args: previous.engine_args })).rejects.toMatchObject({
+      type: 'FleetChanged',
+      nonRetryable: true,
+    });
     expect(await cacheConfig(agent)).toMatchObject({ enable_prefix_caching: 'True' });
   });
 

@@ -11,7 +11,7 @@ describe('rollout state document', () => {
   });
 
   it('opens a stage record in progress with the score it is judged against', () => {
-    const r = startedStage({ label: '10%', percentage: 10, replicas: ['a'], added: ['a'] }, 75, 'now');
+    const r = startedStage({ label: '10%', percentage: 10, replicas: ['a'], added: ['a'], range: { from: 0, to: 1 }, addedRange: { from: 0, to: 1 } }, 75, 'now');
     expect(r).toMatchObject({ stage: '10%', status: 'in_progress', health_score_before: 75, health_score_after: null, replicas: ['a'] });
   });
 

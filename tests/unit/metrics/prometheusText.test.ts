@@ -1,4 +1,5 @@
 import { MetricFamily, MetricsParseError, parsePrometheusText, parsePromFloat } from '../../../metrics';
+import { isWhitespace } from '../../../metrics/prometheusText';
 import { ELIDED_PAGE, listFixturePages, readFixturePage, withoutElisions } from './fixturePages';
 
 function fam(fams: MetricFamily[], name: string): MetricFamily {
@@ -271,5 +272,148 @@ describe('parsePromFloat', () => {
     expect(parsePromFloat(' ')).toBeUndefined();
     expect(parsePromFloat('1e')).toBeUndefined();
     expect(parsePromFloat('abc')).toBeUndefined();
+  });
+});
+
+/**
+ * The parser scans the page in place and takes fast paths for the usual input (no escapes, ASCII,
+ * repeated names, short decimals); these pin that the fast paths and the slow paths they fall back
+ * to accept, reject and report exactly as the first, regex-based version did.
+ */
+describe('parsePrometheusText fast paths and slow paths', () => {
+  const errorOf = (text: string): MetricsParseError => {
+    try {
+      parsePrometheusText(text);
+    } catch (e) {
+      return e as MetricsParseError;
+    }
+    throw new Error(`no error for ${JSON.stringify(text)}`);
+  };
+  const samplesOf = (text: string) => parsePrometheusText(text).flatMap((f) => f.samples);
+  const labels = (n: number, value: (i: number) => string = String) => Array.from({ length: n }, (_, i) => `l${i}="${value(i)}"`);
+
+  it('reads label values with escapes anywhere, and without', () => {
+    const text = 'm{a="plain",b="x\\\\y",c="\\"q\\"",d="line\\nbreak",e=""} 1\nm{a="\\\\",b="tail\\\\"} 2\n';
+    expect(samplesOf(text).map((s) => s.labels)).toEqual([
+      { a: 'plain', b: 'x\\y', c: '"q"', d: 'line\nbreak', e: '' },
+      { a: '\\', b: 'tail\\' },
+    ]);
+  });
+
+  it('rejects bad escapes and unterminated values, with or without escapes before', () => {
+    expect(errorOf('m{a="x"} 1\nm{a="x\\ty"} 1').message).toContain('line 2: invalid escape "\\t" in value of label a');
+    expect(errorOf('m{a="x\\').message).toContain('line 1: invalid escape "\\" in value of label a');
+    expect(errorOf('m{a="x\\"y} 1').message).toContain('line 1: unterminated value for label a');
+    expect(errorOf('m{a="x} 1').message).toContain('line 1: unterminated value for label a');
+    expect(errorOf('m{a="x"} 1\r\nm{a="y').lineText).toBe('m{a="y');
+  });
+
+  it('tells a repeated metric or label name from a longer one that starts the same', () => {
+    const fams = parsePrometheusText('foo 1\nfoo_bar 2\nfoo{a="1"} 3\nfoo:x 4\nfoo{a="2"}\t5\nm{le="1"} 6\nm{lex="1"} 7\nm{l="1"} 8\nm{le="2",a="1"} 9\n');
+    expect(fams.map((f) => [f.name, f.samples.map((s) => s.value)])).toEqual([
+      ['foo', [1, 3, 5]],
+      ['foo_bar', [2]],
+      ['foo:x', [4]],
+      ['m', [6, 7, 8, 9]],
+    ]);
+    expect(fam(fams, 'm').samples.map((s) => s.labels)).toEqual([{ le: '1' }, { lex: '1' }, { l: '1' }, { le: '2', a: '1' }]);
+  });
+
+  it('converts sample values exactly as Number() does, short ones included', () => {
+    const tokens = ['0', '-0', '+7', '7431.0', '1.', '.5', '-.5', '0.1', '0.3', '89.03133092599998', '123456789012345', '1234567890123456', '9007199254740993', '0.00015000000000000001', '1e3', '1E-3', '-2.5e+10'];
+    const values = samplesOf(tokens.map((t, i) => `v${i} ${t}`).join('\n')).map((s) => s.value);
+    tokens.forEach((t, i) => expect(values[i]).toBe(Number(t)));
+    expect(samplesOf('a +Inf\nb -inf\nc NaN\nd Inf').map((s) => s.value)).toEqual([Infinity, -Infinity, NaN, Infinity]);
+    expect(errorOf('v 1e').message).toContain('invalid sample value "1e"');
+    expect(errorOf('v +').message).toContain('invalid sample value "+"');
+    expect(errorOf('v 1.5e3.0').message).toContain('invalid sample value "1.5e3.0"');
+  });
+
+  it('treats other whitespace around the value as trim() does, and nowhere else', () => {
+    expect(samplesOf('a 1\u00a0\nb \u00a02\nc 3\v\nd 4 5\u00a0\n').map((s) => [s.value, s.timestamp_ms])).toEqual([
+      [1, undefined],
+      [2, undefined],
+      [3, undefined],
+      [4, 5],
+    ]);
+    expect(errorOf('e 1\u00a02').message).toContain('invalid sample value "1\u00a02"');
+    expect(errorOf('f\u00a01').message).toContain('unexpected character "\u00a0" after f');
+    expect(errorOf('g 1 2\u00a03').message).toContain('invalid timestamp "2\u00a03"');
+    expect(parsePrometheusText('\u00a0\n\v\n\f \t\n\ufeff\nx 1\n\u00a0y 2\n'.split('\n').slice(0, 5).join('\n'))).toHaveLength(1);
+    expect(errorOf('x 1\n\u00a0y 2').line).toBe(2);
+  });
+
+  it('reads HELP and TYPE lines exactly as /^#[ \\t]+(HELP|TYPE)[ \\t]+(\\S+)(?:[ \\t]+(.*))?$/ did', () => {
+    const fams = parsePrometheusText(
+      [
+        '# HELPFUL comment',
+        '#HELP a ignored',
+        '# HELP a\u00a0ignored',
+        '# HELP \u00a0',
+        '# TYPE a gauge\r\r', // (one `\r` is the line end's; `.` stops at the other)
+        '# HELP a text\u2028more',
+        '# HELP b',
+        '# TYPE b \t gauge  ',
+        '# HELP c \t spaced  text ',
+        '# HELP d with \\\\ and \\n',
+        'a 1',
+      ].join('\n'),
+    );
+    expect(fams.map((f) => [f.name, f.type, f.help])).toEqual([
+      ['b', 'gauge', ''],
+      ['c', 'untyped', 'spaced  text '],
+      ['d', 'untyped', 'with \\ and \n'],
+      ['a', 'untyped', ''],
+    ]);
+    expect(errorOf('# TYPE  \t').message).toContain('HELP/TYPE line without a metric name');
+    expect(errorOf('# TYPE x gauge extra').message).toContain('unknown metric type "gauge extra" for x');
+    expect(errorOf('# HELP x bad \\t').message).toContain('invalid escape "\\t" in HELP text');
+    expect(errorOf('# HELP x-y text').message).toContain('invalid metric name "x-y" in HELP line');
+  });
+
+  it('checks le and quantile labels, plain or not', () => {
+    const ok = parsePrometheusText('# TYPE h histogram\nh_bucket{le=".5"} 1\nh_bucket{a="1",le="1e3"} 2\nh_bucket{le="+Inf"} 3\n# TYPE s summary\ns{quantile="0.5"} 1\n');
+    expect(ok.map((f) => f.samples.length)).toEqual([3, 1]);
+    expect(errorOf('# TYPE h histogram\nh_bucket{le="1\\n"} 1').message).toContain('line 2: invalid "le" value "1\\n"');
+    expect(errorOf('# TYPE h histogram\nh_bucket{le="NaN"} 1').message).toContain('invalid "le" value "NaN"');
+    expect(errorOf('# TYPE s summary\ns{quantile="nan"} 1').message).toContain('invalid "quantile" value "nan"');
+    expect(errorOf('# TYPE s summary\ns{q="0.5"} 1').message).toContain('summary sample without a "quantile" label');
+  });
+
+  it('finds duplicate series whatever the label order, number or length', () => {
+    expect(errorOf('m{b="1",a="2"} 1\nm{a="2",b="1"} 2').message).toContain('line 2: duplicate series m{a="2",b="1"}');
+    const ten = labels(10);
+    expect(errorOf(`m{${ten.join(',')}} 1\nm{${[...ten].reverse().join(',')}} 2`).line).toBe(2);
+    expect(samplesOf(`m{${ten.join(',')}} 1\nm{${labels(10, (i) => (i === 9 ? 'x' : String(i))).reverse().join(',')}} 2`)).toHaveLength(2);
+    expect(errorOf(`m{${ten.join(',')},l3="again"} 1`).message).toContain('duplicate label l3');
+    const long = 'x'.repeat(200);
+    expect(errorOf(`m{a="${long}",b="1"} 1\nm{b="1",a="${long}"} 2`).line).toBe(2);
+    expect(samplesOf(`m{a="${long}",b="1"} 1\nm{b="2",a="${long}"} 2`)).toHaveLength(2);
+    // (a quirk kept from the first version: `__proto__` never gets into `labels`, nor into the series)
+    expect(errorOf('m{__proto__="1"} 1\nm 2').message).toContain('line 2: duplicate series m');
+  });
+
+  it('tells series apart when their hashes collide, and still finds duplicates among them', () => {
+    // Two values whose series keys have the same 32-bit hash (found by search).
+    expect(samplesOf('m{a="cvh3kz3k"} 1\nm{a="h65yjugs"} 2')).toHaveLength(2);
+    expect(errorOf('m{a="cvh3kz3k"} 1\nm{a="h65yjugs"} 2\nm{a="cvh3kz3k"} 3').line).toBe(3);
+    expect(errorOf('m{a="cvh3kz3k"} 1\nm{a="h65yjugs"} 2\nm{a="h65yjugs"} 3').line).toBe(3);
+  });
+
+  it('keeps track of many series on a short page', () => {
+    const lines = Array.from({ length: 500 }, (_, i) => `m{i="${i}"} 1`);
+    expect(samplesOf(lines.join('\n'))).toHaveLength(500);
+    expect(errorOf([...lines, 'm{i="7"} 2'].join('\n')).line).toBe(501);
+  });
+
+  it('finds a family by suffix after samples of another family', () => {
+    const fams = parsePrometheusText('# TYPE a counter\n# TYPE b gauge\nb 1\na_total 2\n');
+    expect(fam(fams, 'a').samples.map((s) => s.name)).toEqual(['a_total']);
+  });
+});
+
+describe('isWhitespace', () => {
+  it('is what a regex\'s \\s matches', () => {
+    for (let c = 0; c < 0x10000; c++) if (isWhitespace(c) !== /\s/.test(String.fromCharCode(c))) throw new Error(`differs at ${c.toString(16)}`);
   });
 });

@@ -2,10 +2,13 @@
  * The embedded stack every benchmark runs on: one Temporal dev server (the CLI's start-dev, the same
  * binary `npm start` and the tests use), the workflow bundle built once, and helpers to start a worker,
  * the gateway and the fleet simulator either in this process or, where a figure needs a process's own
- * RSS or CPU, as a child process started like `npm run worker|api` (via `node --import tsx`, so the
- * child's pid is the process that does the work).
+ * RSS or CPU, as a child process started as `npm start` and the Docker image start it: compiled
+ * JavaScript (`node <NODE_FLAGS> dist/worker/main.js`, dist/ built first if a source is newer), so the
+ * child's pid is the process that does the work. The benchmark's own children (the floor's worker, the
+ * simulator child) are compiled the same way into .data/bench-dist/. BENCH_TSX=1 runs every child from
+ * source under tsx instead (`node --import tsx worker/main.ts`), as `npm run worker|api` do.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,8 +19,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { createFleetSimulator, type FleetDeploymentSpec, type FleetSimulator } from '../simulator/fleet';
+import { compiledPath, ensureBuilt } from '../scripts/build';
 import { ensureTemporalBinaries, PROJECT_ROOT } from '../scripts/temporalBinaries';
-import { waitForPort } from '../scripts/processes';
+import { NODE_FLAGS, waitForPort } from '../scripts/processes';
 import * as createWorkerModule from '../worker/createWorker';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
 import * as floorActivities from './floor/activities';
@@ -58,11 +62,11 @@ export interface Embedded {
   /** In-process gateway (createApp) on a free loopback port. */
   startGateway(taskQueue: string): Promise<{ url: string; close(): Promise<void> }>;
   startFleet(deployments: FleetDeploymentSpec[]): Promise<FleetSimulator>;
-  /** `worker/main.ts` in a child process. */
+  /** `worker/main.ts` in a child process (compiled, with NODE_FLAGS.worker before `nodeArgs`). */
   spawnWorker(taskQueue: string, env?: NodeJS.ProcessEnv, nodeArgs?: string[]): Promise<ChildHandle>;
   /** The floor's worker (benchmarks/floor/workerMain.ts) in a child process, like `spawnWorker`. */
   spawnFloorWorker(taskQueue: string, env?: NodeJS.ProcessEnv): Promise<ChildHandle>;
-  /** `api/main.ts` in a child process. */
+  /** `api/main.ts` in a child process (compiled, with NODE_FLAGS.api before `nodeArgs`). */
   spawnGateway(taskQueue: string, env?: NodeJS.ProcessEnv, nodeArgs?: string[]): Promise<ChildHandle & { url: string }>;
   /** The fleet simulator (createFleetSimulator) in a child process, so scraping it costs this process nothing. */
   spawnFleet(deployments: FleetDeploymentSpec[]): Promise<ChildHandle & { deployments: SimDeploymentInfo[] }>;
@@ -76,9 +80,26 @@ export interface RunningWorker {
 
 let runtimeInstalled = false;
 
-/** The workflow interceptor modules the worker expects in a pre-built bundle (none in older trees). */
-function rolloutInterceptorModules(): string[] {
-  return (createWorkerModule as { WORKFLOW_INTERCEPTOR_MODULES?: string[] }).WORKFLOW_INTERCEPTOR_MODULES ?? [];
+/** Children run from source under tsx (BENCH_TSX=1) instead of compiled JavaScript. */
+export const CHILDREN_FROM_SOURCE = process.env.BENCH_TSX === '1';
+/** The benchmark's own child scripts, compiled into .data/bench-dist/ (benchmarks/tsconfig.children.json). */
+const BENCH_DIST = path.join(PROJECT_ROOT, '.data', 'bench-dist');
+
+/** Extra node flags for the worker children (and the floor's), after NODE_FLAGS.worker: BENCH_WORKER_NODE_FLAGS. */
+const EXTRA_WORKER_FLAGS = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
+
+/** How a child runs `script` (a .ts path from the project root): the compiled file, or tsx over the source. */
+function childEntry(script: string): string[] {
+  if (CHILDREN_FROM_SOURCE) return ['--import', 'tsx', script];
+  return [script.startsWith('benchmarks/') ? path.join(BENCH_DIST, script.replace(/\.ts$/, '.js')) : compiledPath(script)];
+}
+
+/** dist/ (if a source is newer than the last build) and the benchmark's own children. */
+function buildChildren(log: (line: string) => void): void {
+  if (CHILDREN_FROM_SOURCE) return;
+  ensureBuilt(log);
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.children.json')], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`compiling the benchmark's children failed:\n${tsc.stdout}${tsc.stderr}`);
 }
 
 export { freePort };
@@ -94,14 +115,16 @@ export async function startEmbedded(log: (line: string) => void, opts: EmbeddedO
     runtimeInstalled = true;
   }
   const { cli } = ensureTemporalBinaries(log);
+  buildChildren(log);
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'servetune-bench-'));
   log('starting the Temporal dev server and bundling the workflows');
   const [env, rolloutBundle, floorBundle] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
       server: { executable: { type: 'existing-path', path: cli }, searchAttributes: SEARCH_ATTRIBUTE_KEYS },
     }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), workflowInterceptorModules: rolloutInterceptorModules(), logger: quietLogger }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('./floor/workflows'), logger: quietLogger }),
+    bundleWorkflowCode({ ...createWorkerModule.WORKFLOW_BUNDLE_OPTIONS, logger: quietLogger }),
+    // The floor's bundle is built as the worker's is (its source map without the sources' text).
+    bundleWorkflowCode({ workflowsPath: require.resolve('./floor/workflows'), webpackConfigHook: createWorkerModule.withoutSourcesContent, logger: quietLogger }),
   ]);
   const bundlePath = path.join(scratch, 'workflow-bundle.js');
   writeFileSync(bundlePath, rolloutBundle.code);
@@ -112,9 +135,9 @@ export async function startEmbedded(log: (line: string) => void, opts: EmbeddedO
   const children = new Set<ChildHandle>();
   const closers: Array<() => Promise<void>> = [];
 
-  function spawnChild(name: string, script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildHandle {
+  function spawnChild(name: string, script: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): ChildHandle {
     const profile = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
-    const child = spawn(process.execPath, [...profile, ...nodeArgs, '--import', 'tsx', script], {
+    const child = spawn(process.execPath, [...profile, ...nodeArgs, ...childEntry(script)], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -228,7 +251,7 @@ export async function startEmbedded(log: (line: string) => void, opts: EmbeddedO
         // Info, so its one start-up line ("worker polling") tells us it is ready; it logs nothing per rollout.
         LOG_LEVEL: 'info',
         ...extraEnv,
-      }, nodeArgs);
+      }, [...NODE_FLAGS.worker, ...EXTRA_WORKER_FLAGS, ...nodeArgs]);
       await waitUntil(() => handle.logs.some((l) => l.includes('worker polling')), 30_000, `worker child never polled: ${handle.logs.join('\n')}`, () => handle.child.exitCode !== null);
       return handle;
     },
@@ -240,7 +263,7 @@ export async function startEmbedded(log: (line: string) => void, opts: EmbeddedO
         TASK_QUEUE: taskQueue,
         FLOOR_BUNDLE_PATH: floorBundlePath,
         ...extraEnv,
-      });
+      }, [...NODE_FLAGS.worker, ...EXTRA_WORKER_FLAGS]);
       await waitUntil(() => handle.logs.some((l) => l.includes('worker polling')), 30_000, `floor worker child never polled: ${handle.logs.join('\n')}`, () => handle.child.exitCode !== null);
       return handle;
     },
@@ -256,13 +279,13 @@ export async function startEmbedded(log: (line: string) => void, opts: EmbeddedO
         SERVETUNE_API_TOKENS: '',
         SERVETUNE_API_TOKENS_FILE: '',
         ...extraEnv,
-      }, nodeArgs);
+      }, [...NODE_FLAGS.api, ...nodeArgs]);
       await waitForPort('127.0.0.1', port, 30_000, 'gateway child');
       return { ...handle, url: `http://127.0.0.1:${port}` };
     },
 
     async spawnFleet(deployments) {
-      const handle = spawnChild('sim', 'benchmarks/simChild.ts', { BENCH_SIM_SPEC: JSON.stringify(deployments) });
+      const handle = spawnChild('sim', 'benchmarks/simChild.ts', { BENCH_SIM_SPEC: JSON.stringify(deployments) }, NODE_FLAGS.sim);
       await waitUntil(() => handle.lines.some((l) => l.startsWith('{')), 60_000, `simulator child did not start: ${handle.logs.join('\n')}`, () => handle.child.exitCode !== null);
       const info = JSON.parse(handle.lines.find((l) => l.startsWith('{'))!) as { deployments: SimDeploymentInfo[] };
       return { ...handle, deployments: info.deployments };

@@ -9,13 +9,21 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mapWithConcurrency } from '../activities/concurrency';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, intFromEnv } from '../runtime/settings';
 import { approveSignal, ROLLOUT_WORKFLOW_TYPE } from '../workflows/definitions';
 import { uniqueId, type BenchContext } from './context';
 import { rssOf, watchRss, type ChildHandle } from './embedded';
 import { startAndPark, startParkedRollouts, waitForCount } from './signalToState';
 import { MB, median, type Row } from './stats';
 
-export const WORKER_CACHE = 200;
+/** The worker's default cache (runtime/settings.ts); BENCH_WORKER_CACHE measures another size. */
+export const WORKER_CACHE = intFromEnv(process.env.BENCH_WORKER_CACHE, DEFAULT_MAX_CACHED_WORKFLOWS);
+/**
+ * Rollouts started but not yet parked, at most: about what the worker keeps up with while they start,
+ * whatever its cache. A cache smaller than this evicts some rollouts during their 5 s baseline window
+ * and replays them when it ends, as a burst of starts would in production.
+ */
+const MAX_PENDING = 150;
 
 async function steadyRss(pid: number, ms: number): Promise<number> {
   const samples: number[] = [];
@@ -48,7 +56,7 @@ export async function memoryInFlight(ctx: BenchContext): Promise<Row[]> {
   const { embedded } = ctx;
   const client = embedded.env.client;
   const inFlight = ctx.quick ? 60 : 1000;
-  const maxPending = Math.floor(WORKER_CACHE * 0.75);
+  const maxPending = MAX_PENDING;
   const started = Date.now();
 
   // Rollouts.

@@ -13,6 +13,12 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
   };
 }
 
+/**
+ * Default of WORKER_MAX_CACHED_WORKFLOWS: rollouts the worker keeps in memory between workflow tasks.
+ * (Chosen in BENCHMARKS.md; the reason is in README's Performance section.)
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
+
 export function intFromEnv(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return value !== undefined && value !== '' && Number.isInteger(n) && n >= 0 ? n : fallback;

@@ -6,6 +6,16 @@ import { PROJECT_ROOT } from './temporalBinaries';
 
 export const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
 
+/**
+ * Node/V8 flags of each long-running process, as `npm start` and the benchmarks run them (the Dockerfile
+ * and docker-compose.yml repeat them). The figures behind them are in BENCHMARKS.md.
+ */
+export const NODE_FLAGS: Readonly<Record<'worker' | 'api' | 'sim', readonly string[]>> = {
+  worker: [],
+  api: [],
+  sim: [],
+};
+
 /** Spawns a child whose output lines are prefixed with its name, so one terminal shows them all. */
 export function spawnNamed(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   const child = spawn(command, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

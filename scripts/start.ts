@@ -1,11 +1,19 @@
 /**
  * `npm start`: the whole system on embedded defaults — Temporal dev server (unless TEMPORAL_ADDRESS
  * points at one), fleet simulator, worker and gateway — and stops everything on Ctrl-C.
+ *
+ * The processes run compiled JavaScript from dist/ (`node <NODE_FLAGS> dist/worker/main.js`), built first
+ * when a source file is newer than the last build, and the worker loads the pre-built workflow bundle
+ * (dist/workflow-bundle.js) unless WORKFLOW_BUNDLE_PATH names another. SERVETUNE_TSX=1 runs them from
+ * source under tsx instead, with no build, as `npm run worker|api|sim` do.
  */
 import type { ChildProcess } from 'node:child_process';
 import { intFromEnv, temporalSettings } from '../runtime/settings';
-import { spawnNamed, splitHostPort, TSX, waitForPort } from './processes';
+import { compiledPath, ensureBuilt, WORKFLOW_BUNDLE } from './build';
+import { NODE_FLAGS, spawnNamed, splitHostPort, waitForPort } from './processes';
 import { ensureTemporalBinaries } from './temporalBinaries';
+
+const FROM_SOURCE = process.env.SERVETUNE_TSX === '1';
 
 const children: ChildProcess[] = [];
 let stopping = false;
@@ -19,8 +27,10 @@ function stopAll(code: number): void {
   Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() => process.exit(code));
 }
 
-function run(name: string, script: string, env: NodeJS.ProcessEnv = {}): void {
-  const child = spawnNamed(name, TSX, [script], env);
+/** Runs `script` (a .ts path from the project root) compiled, or from source under tsx with SERVETUNE_TSX=1. */
+function run(name: string, script: string, env: NodeJS.ProcessEnv = {}, nodeFlags: readonly string[] = []): void {
+  const entry = FROM_SOURCE ? ['--import', 'tsx', script] : [compiledPath(script)];
+  const child = spawnNamed(name, process.execPath, [...nodeFlags, ...entry], env);
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`[start] ${name} exited (${signal ?? code}); stopping everything`);
@@ -43,14 +53,13 @@ async function main(): Promise<void> {
     sglang: intFromEnv(process.env.SIM_SGLANG_PORT, 30000),
   };
 
-  if (embedded) {
-    ensureTemporalBinaries((line) => console.log(`[tools] ${line}`));
-    run('temporal', 'scripts/temporal.ts', { TEMPORAL_PORT: String(temporalPort), TEMPORAL_IP: temporalHost });
-  }
+  if (embedded) ensureTemporalBinaries((line) => console.log(`[tools] ${line}`));
+  if (!FROM_SOURCE) ensureBuilt((line) => console.log(`${'[build]'.padEnd(11)} ${line}`));
+  if (embedded) run('temporal', 'scripts/temporal.ts', { TEMPORAL_PORT: String(temporalPort), TEMPORAL_IP: temporalHost });
   await waitForPort(temporalHost, temporalPort, 60_000, 'Temporal');
-  run('sim', 'simulator/main.ts');
-  run('worker', 'worker/main.ts');
-  run('api', 'api/main.ts');
+  run('sim', 'simulator/main.ts', {}, NODE_FLAGS.sim);
+  run('worker', 'worker/main.ts', FROM_SOURCE ? {} : { WORKFLOW_BUNDLE_PATH: process.env.WORKFLOW_BUNDLE_PATH || WORKFLOW_BUNDLE }, NODE_FLAGS.worker);
+  run('api', 'api/main.ts', {}, NODE_FLAGS.api);
   await Promise.all([
     ...Object.values(simPorts).map((port) => waitForPort('127.0.0.1', port, 30_000, 'fleet simulator')),
     waitForPort(apiHost, apiPort, 60_000, 'gateway'),

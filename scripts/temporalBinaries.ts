@@ -10,7 +10,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+const parentDir = path.resolve(__dirname, '..');
+/** The repository root, whether this runs from source (scripts/) or compiled (dist/scripts/). */
+export const PROJECT_ROOT = path.basename(parentDir) === 'dist' ? path.dirname(parentDir) : parentDir;
 export const TOOLS_DIR = path.join(PROJECT_ROOT, '.tools');
 const VENV_DIR = path.join(TOOLS_DIR, 'venv');
 const VENV_BIN = path.join(VENV_DIR, 'bin');

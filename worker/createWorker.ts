@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type BundleOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type RolloutActivities } from '../activities';
 import { logger } from '../runtime/logger';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../runtime/settings';
 import { ROLLOUT_METRICS_MARKER } from '../workflows/metricsInterceptor';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics';
 
@@ -10,6 +11,26 @@ import { createWorkerMetrics, type WorkerMetrics } from './metrics';
  * (`bundleWorkflowCode`) must pass these as `workflowInterceptorModules`, or the worker has no rollout metrics.
  */
 export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/metricsInterceptor')];
+
+/** The workflows the worker bundles (`workflows/index.ts`, or `dist/workflows/index.js` when compiled). */
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+type WebpackConfigHook = NonNullable<BundleOptions['webpackConfigHook']>;
+
+/**
+ * The bundle's inline source map keeps `mappings` and `sources` but not `sourcesContent`. The SDK maps
+ * workflow stack traces with the first two; the sources' text only serves `showStackTraceSources` (off).
+ * The text is 0.6 MB, kept in several copies (the bundle string, the parsed map, the workflow thread's copy
+ * and its source-map consumer): without it an idle worker is ~15 MiB smaller.
+ */
+export const withoutSourcesContent: WebpackConfigHook = (config) => ({ ...config, devtool: 'inline-nosources-source-map' });
+
+/** How every rollout bundle is built: at worker start, by scripts/bundleWorkflows.ts (`npm run build`), by the benchmarks. */
+export const WORKFLOW_BUNDLE_OPTIONS = {
+  workflowsPath: WORKFLOWS_PATH,
+  workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+  webpackConfigHook: withoutSourcesContent,
+} satisfies Partial<BundleOptions>;
 
 export interface RolloutWorkerOptions {
   connection: NativeConnection;
@@ -46,8 +67,10 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<W
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: opts.activities ?? createActivities(),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    maxCachedWorkflows: opts.maxCachedWorkflows ?? 200,
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { webpackConfigHook: withoutSourcesContent } }),
+    maxCachedWorkflows: opts.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     // workflowModules only applies when the worker bundles; pre-built bundles carry them already.
     interceptors: { activity: [metrics.activityInterceptor], ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }) },
     sinks: metrics.sinks,

@@ -3,7 +3,7 @@ import type { LogLevel } from '@temporalio/common';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { connectWithRetry } from '../runtime/connect';
 import { logger } from '../runtime/logger';
-import { intFromEnv, temporalSettings } from '../runtime/settings';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, intFromEnv, temporalSettings } from '../runtime/settings';
 import { createRolloutWorker } from './createWorker';
 import { createWorkerMetrics } from './metrics';
 import { startMetricsServer } from './metricsServer';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    maxCachedWorkflows: intFromEnv(process.env.WORKER_MAX_CACHED_WORKFLOWS, 200),
+    maxCachedWorkflows: intFromEnv(process.env.WORKER_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CACHED_WORKFLOWS),
     // A pre-built bundle (`WORKFLOW_BUNDLE_PATH`) skips webpack at start-up: restarts take a second.
     workflowBundle: process.env.WORKFLOW_BUNDLE_PATH ? { codePath: process.env.WORKFLOW_BUNDLE_PATH } : undefined,
     metrics,

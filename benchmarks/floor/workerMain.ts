@@ -4,7 +4,7 @@
  * FLOOR_BUNDLE_PATH and no-op activities.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { intFromEnv, temporalSettings } from '../../runtime/settings';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, intFromEnv, temporalSettings } from '../../runtime/settings';
 import * as activities from './activities';
 
 async function main(): Promise<void> {
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     taskQueue: settings.taskQueue,
     workflowBundle: { codePath: process.env.FLOOR_BUNDLE_PATH! },
     activities,
-    maxCachedWorkflows: intFromEnv(process.env.WORKER_MAX_CACHED_WORKFLOWS, 200),
+    maxCachedWorkflows: intFromEnv(process.env.WORKER_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CACHED_WORKFLOWS),
   });
   console.log('worker polling');
   await worker.run();

@@ -6,6 +6,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
+  type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { initialState } from '../core/rolloutState';
@@ -29,6 +30,9 @@ import { HttpError } from './httpError';
 export function quoteVisibility(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
+
+/** How often a start waits for the guard of a rollout that has just ended to close (100 ms apart). */
+const GUARD_CLOSE_RETRIES = 30;
 
 function isDeadlineExceeded(err: unknown): boolean {
   return (err as { code?: number })?.code === 4 || /deadline/i.test((err as Error)?.message ?? '');
@@ -57,7 +61,7 @@ export class RolloutService {
    * simultaneous POSTs for one deployment give exactly one rollout however they race. The guard then
    * starts the rollout as its child; no worker is needed for the POST to answer.
    */
-  async start(req: RolloutRequest, startedBy: string): Promise<WorkflowState> {
+  async start(req: RolloutRequest, startedBy: string, attempt = 0): Promise<WorkflowState> {
     const claim: ClaimRequest = { rollout_id: `rollout-${randomUUID()}`, request: req, started_by: startedBy };
     const guardId = deploymentGuardId(req.instance_id);
     try {
@@ -82,11 +86,24 @@ export class RolloutService {
         .describe()
         .then((d) => d.typedSearchAttributes.get(ROLLOUT_KEY) ?? 'unknown')
         .catch(() => 'unknown');
+      // The guard closes a moment after its rollout ends: a rollout that has ended no longer holds the deployment.
+      if (attempt < GUARD_CLOSE_RETRIES && (await this.hasEnded(holder))) {
+        await sleep(100);
+        return this.start(req, startedBy, attempt + 1);
+      }
       throw new HttpError(409, 'rollout_in_progress', `Deployment ${req.instance_id} already has a rollout in progress: ${holder}`, [
         { field: 'instance_id', message: `rollout ${holder} is in progress` },
       ]);
     }
     return this.pendingState(claim, new Date());
+  }
+
+  private async hasEnded(workflowId: string): Promise<boolean> {
+    try {
+      return (await this.client.workflow.getHandle(workflowId).describe()).status.name !== 'RUNNING';
+    } catch {
+      return false;
+    }
   }
 
   async get(workflowId: string, retryNotFound = true): Promise<WorkflowState> {
@@ -132,18 +149,31 @@ export class RolloutService {
   }
 
   async list(filter: { instance_id?: string; status?: WorkflowStatus; limit: number }): Promise<WorkflowState[]> {
-    const clauses = [`WorkflowType = '${ROLLOUT_WORKFLOW_TYPE}'`];
-    if (filter.instance_id) clauses.push(`${DEPLOYMENT_KEY.name} = ${quoteVisibility(filter.instance_id)}`);
-    if (filter.status) clauses.push(`${STATUS_KEY.name} = ${quoteVisibility(filter.status)}`);
-    const ids: string[] = [];
-    for await (const wf of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
-      ids.push(wf.workflowId);
-      if (ids.length >= filter.limit) break;
+    const deployment = filter.instance_id ? [`${DEPLOYMENT_KEY.name} = ${quoteVisibility(filter.instance_id)}`] : [];
+    const rollouts = [`WorkflowType = '${ROLLOUT_WORKFLOW_TYPE}'`, ...deployment];
+    if (filter.status) rollouts.push(`${STATUS_KEY.name} = ${quoteVisibility(filter.status)}`);
+    const ids = await this.visibleIds(rollouts.join(' AND '), filter.limit, (wf) => wf.workflowId);
+    // Rollouts accepted but not started yet are known only by their guard's claim.
+    if (!filter.status || filter.status === 'pending') {
+      const guards = [`WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}'`, `ExecutionStatus = 'Running'`, ...deployment].join(' AND ');
+      const claimed = await this.visibleIds(guards, filter.limit, (wf) => wf.typedSearchAttributes.get(ROLLOUT_KEY));
+      ids.push(...claimed.filter((id) => !ids.includes(id)));
     }
     const states = await Promise.all(ids.map((id) => this.get(id).catch(() => null)));
     return states
       .filter((s): s is WorkflowState => s !== null && (!filter.status || s.status === filter.status))
-      .sort((a, b) => b.created_at.localeCompare(a.created_at));
+      .sort((a, b) => b.created_at.localeCompare(a.created_at))
+      .slice(0, filter.limit);
+  }
+
+  private async visibleIds(query: string, limit: number, idOf: (wf: WorkflowExecutionInfo) => string | undefined): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const wf of this.client.workflow.list({ query, pageSize: limit })) {
+      const id = idOf(wf);
+      if (id) ids.push(id);
+      if (ids.length >= limit) break;
+    }
+    return ids;
   }
 
   approve(workflowId: string, payload: ApprovePayload): Promise<WorkflowState> {

@@ -50,6 +50,9 @@ test('without a worker, a start is still claimed and readable as pending, and ca
   expect(WorkflowStateSchema.parse(read.body)).toMatchObject({ workflow_id: id, instance_id: deployment, status: 'pending', requires_approval: true });
   expect(read.body.audit).toEqual([expect.objectContaining({ action: 'start', channel: 'rest' })]);
 
+  const listed = await api.get('/api/v1/workflows').query({ instance_id: deployment, status: 'pending' });
+  expect(listed.body.workflows.map((w: { workflow_id: string; status: string }) => [w.workflow_id, w.status])).toEqual([[id, 'pending']]);
+
   const second = await api.post('/api/v1/workflows').send({ instance_id: deployment, instance_type: 'vllm' });
   expect(second.status).toBe(409);
   expect(second.body.error.message).toContain(id);

@@ -107,14 +107,8 @@ export class RolloutService {
   }
 
   async get(workflowId: string, retryNotFound = true): Promise<WorkflowState> {
-    try {
-      return await this.client.workflow.getHandle(workflowId).query(getStateQuery);
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    }
-    // A rollout answered 201 a moment ago may not have started yet: its guard starts it.
-    const pending = await this.pending(workflowId);
-    if (pending) return pending;
+    const state = (await this.queryState(workflowId)) ?? (await this.pending(workflowId));
+    if (state) return state;
     // Visibility can lag a guard started a moment ago.
     if (retryNotFound && workflowId.startsWith('rollout-')) {
       await sleep(250);
@@ -123,21 +117,31 @@ export class RolloutService {
     throw new HttpError(404, 'not_found', `No rollout with id ${workflowId}`);
   }
 
-  /** The state of a claimed rollout whose guard has not started it yet (e.g. no worker is running). */
+  /** The rollout's own state, or null when no such workflow exists (yet). */
+  private async queryState(workflowId: string): Promise<WorkflowState | null> {
+    try {
+      return await this.client.workflow.getHandle(workflowId).query(getStateQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  /** A rollout answered 201 a moment ago may not have started yet: its guard's claim describes it. */
   private async pending(workflowId: string): Promise<WorkflowState | null> {
     if (!workflowId.startsWith('rollout-')) return null;
-    const query = `WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}' AND ${ROLLOUT_KEY.name} = ${quoteVisibility(workflowId)}`;
-    for await (const guard of this.client.workflow.list({ query, pageSize: 1 })) {
-      // The guard may have started the rollout since the first read: prefer the rollout's own state.
-      const state = await this.client.workflow
-        .getHandle(workflowId)
-        .query(getStateQuery)
-        .catch(() => null);
-      if (state) return state;
-      const claim = guard.memo?.claim as ClaimRequest | undefined;
-      return guard.status.name === 'RUNNING' && claim ? this.pendingState(claim, guard.startTime) : null;
-    }
-    return null;
+    const [guard] = await this.visible(`WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}' AND ${ROLLOUT_KEY.name} = ${quoteVisibility(workflowId)}`, 1);
+    return guard ? this.claimedState(guard) : null;
+  }
+
+  /** The state of the rollout a guard holds its deployment for: its own once started, else `pending` from the claim. */
+  private async claimedState(guard: WorkflowExecutionInfo): Promise<WorkflowState | null> {
+    const claim = guard.memo?.claim as ClaimRequest | undefined;
+    if (!claim) return null;
+    // The guard may have started the rollout since it was listed.
+    const started = await this.queryState(claim.rollout_id).catch(() => null);
+    if (started) return started;
+    return guard.status.name === 'RUNNING' ? this.pendingState(claim, guard.startTime) : null;
   }
 
   private pendingState(claim: ClaimRequest, at: Date): WorkflowState {
@@ -149,31 +153,34 @@ export class RolloutService {
   }
 
   async list(filter: { instance_id?: string; status?: WorkflowStatus; limit: number }): Promise<WorkflowState[]> {
-    const deployment = filter.instance_id ? [`${DEPLOYMENT_KEY.name} = ${quoteVisibility(filter.instance_id)}`] : [];
-    const rollouts = [`WorkflowType = '${ROLLOUT_WORKFLOW_TYPE}'`, ...deployment];
-    if (filter.status) rollouts.push(`${STATUS_KEY.name} = ${quoteVisibility(filter.status)}`);
-    const ids = await this.visibleIds(rollouts.join(' AND '), filter.limit, (wf) => wf.workflowId);
+    // Only rollouts this gateway's workers serve: a query needs a worker on the rollout's task queue.
+    const scope = [`TaskQueue = ${quoteVisibility(this.taskQueue)}`];
+    if (filter.instance_id) scope.push(`${DEPLOYMENT_KEY.name} = ${quoteVisibility(filter.instance_id)}`);
+    const rolloutQuery = [`WorkflowType = '${ROLLOUT_WORKFLOW_TYPE}'`, ...scope];
+    if (filter.status) rolloutQuery.push(`${STATUS_KEY.name} = ${quoteVisibility(filter.status)}`);
+    const ids = (await this.visible(rolloutQuery.join(' AND '), filter.limit)).map((wf) => wf.workflowId);
+    const states: Array<Promise<WorkflowState | null>> = ids.map((id) => this.get(id).catch(() => null));
     // Rollouts accepted but not started yet are known only by their guard's claim.
     if (!filter.status || filter.status === 'pending') {
-      const guards = [`WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}'`, `ExecutionStatus = 'Running'`, ...deployment].join(' AND ');
-      const claimed = await this.visibleIds(guards, filter.limit, (wf) => wf.typedSearchAttributes.get(ROLLOUT_KEY));
-      ids.push(...claimed.filter((id) => !ids.includes(id)));
+      const guardQuery = [`WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}'`, `ExecutionStatus = 'Running'`, ...scope].join(' AND ');
+      for (const guard of await this.visible(guardQuery, filter.limit)) {
+        const held = guard.typedSearchAttributes.get(ROLLOUT_KEY);
+        if (held && !ids.includes(held)) states.push(this.claimedState(guard).catch(() => null));
+      }
     }
-    const states = await Promise.all(ids.map((id) => this.get(id).catch(() => null)));
-    return states
+    return (await Promise.all(states))
       .filter((s): s is WorkflowState => s !== null && (!filter.status || s.status === filter.status))
       .sort((a, b) => b.created_at.localeCompare(a.created_at))
       .slice(0, filter.limit);
   }
 
-  private async visibleIds(query: string, limit: number, idOf: (wf: WorkflowExecutionInfo) => string | undefined): Promise<string[]> {
-    const ids: string[] = [];
+  private async visible(query: string, limit: number): Promise<WorkflowExecutionInfo[]> {
+    const found: WorkflowExecutionInfo[] = [];
     for await (const wf of this.client.workflow.list({ query, pageSize: limit })) {
-      const id = idOf(wf);
-      if (id) ids.push(id);
-      if (ids.length >= limit) break;
+      found.push(wf);
+      if (found.length >= limit) break;
     }
-    return ids;
+    return found;
   }
 
   approve(workflowId: string, payload: ApprovePayload): Promise<WorkflowState> {

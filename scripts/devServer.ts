@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
 import { PROJECT_ROOT } from './temporalBinaries';
@@ -26,4 +27,17 @@ export function devServerArgs(s: DevServerSettings): string[] {
     '--log-level', 'warn',
     ...attributes,
   ];
+}
+
+/**
+ * start-dev registers `--search-attribute` only when it creates the namespace: a history file from an
+ * older build lacks attributes added since. Adds the missing ones; answers their names.
+ */
+export function addMissingSearchAttributes(cli: string, address: string, namespace: string): string[] {
+  const listed = execFileSync(cli, ['operator', 'search-attribute', 'list', '--address', address, '-n', namespace], { encoding: 'utf8' });
+  const missing = SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).filter((name) => !new RegExp(`\\b${name}\\b`).test(listed));
+  for (const name of missing) {
+    execFileSync(cli, ['operator', 'search-attribute', 'create', '--address', address, '-n', namespace, '--name', name, '--type', 'Keyword']);
+  }
+  return missing;
 }

@@ -1,10 +1,8 @@
 /** `npm run temporal`: the Temporal dev server alone (frontend, Web UI, SQLite history under .data/). */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { intFromEnv } from '../runtime/settings';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
-import { DEV_SERVER_DB, devServerArgs } from './devServer';
+import { addMissingSearchAttributes, DEV_SERVER_DB, devServerArgs } from './devServer';
 import { spawnNamed, waitForPort } from './processes';
 import { ensureTemporalBinaries } from './temporalBinaries';
 
@@ -23,15 +21,9 @@ const child = spawnNamed('temporal', cli, devServerArgs(settings));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
 child.on('exit', (code) => process.exit(code ?? 0));
 
-// start-dev registers --search-attribute only when it creates the namespace: a history file from an
-// older build lacks attributes added since, so add any that are missing once the server answers.
+// A history file from an older build may lack search attributes added since.
 waitForPort(settings.ip, settings.port, 60_000, 'Temporal')
   .then(() => {
-    const address = `${settings.ip}:${settings.port}`;
-    const listed = execFileSync(cli, ['operator', 'search-attribute', 'list', '--address', address, '-n', settings.namespace], { encoding: 'utf8' });
-    for (const { name } of SEARCH_ATTRIBUTE_KEYS.filter((k) => !new RegExp(`\\b${k.name}\\b`).test(listed))) {
-      execFileSync(cli, ['operator', 'search-attribute', 'create', '--address', address, '-n', settings.namespace, '--name', name, '--type', 'Keyword']);
-      console.log(`[temporal] added search attribute ${name}`);
-    }
+    for (const name of addMissingSearchAttributes(cli, `${settings.ip}:${settings.port}`, settings.namespace)) console.log(`[temporal] added search attribute ${name}`);
   })
   .catch((err) => console.error(`[temporal] could not check search attributes: ${(err as Error).message}`));

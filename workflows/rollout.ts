@@ -10,6 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { ReplicaTarget, RolloutActivities, StageMeasurement } from '../activities';
 import type { EngineSample } from '../metrics';
 import type {
@@ -19,7 +20,6 @@ import type {
   Channel,
   PromotePayload,
   RejectPayload,
-  ReplicaConfig,
   RolloutRequest,
   ViaChannel,
   WorkflowState,
@@ -118,43 +118,30 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   setHandler(abortSignal, abort);
 
   // The decision updates answer once the rollout has acted on them (left the approval or promotion
-  // wait), so a read right after the answer shows where the rollout went.
-  setHandler(
-    approveUpdate,
-    async (p) => {
-      approve(p);
-      await condition(() => state.status !== 'awaiting_approval');
-      return state;
-    },
-    { validator: (_p) => requireState(awaitingDecision(), 'awaiting approval') },
-  );
-  setHandler(
-    rejectUpdate,
-    async (p) => {
-      reject(p);
-      await condition(() => state.status !== 'awaiting_approval');
-      return state;
-    },
-    { validator: (_p) => requireState(awaitingDecision(), 'awaiting approval') },
-  );
-  setHandler(
-    promoteUpdate,
-    async (p) => {
-      promote(p);
-      await condition(() => state.current_step !== 'await_promotion');
-      return state;
-    },
-    { validator: (_p) => requireState(awaitingPromotion(), 'awaiting promotion') },
-  );
-  // An abort takes effect at the rollout's next step (after the running activity), so answer at once.
-  setHandler(
-    abortUpdate,
-    (p) => {
-      abort(p);
-      return state;
-    },
-    { validator: (_p) => requireState(inProgress(), 'in progress') },
-  );
+  // wait), so a read right after the answer shows where the rollout went. An abort takes effect at the
+  // rollout's next step (after the running activity), so it answers at once.
+  decisionUpdate(approveUpdate, approve, awaitingDecision, 'awaiting approval', () => state.status !== 'awaiting_approval');
+  decisionUpdate(rejectUpdate, reject, awaitingDecision, 'awaiting approval', () => state.status !== 'awaiting_approval');
+  decisionUpdate(promoteUpdate, promote, awaitingPromotion, 'awaiting promotion', () => state.current_step !== 'await_promotion');
+  decisionUpdate(abortUpdate, abort, inProgress, 'in progress', () => true);
+
+  function decisionUpdate<P>(
+    def: UpdateDefinition<WorkflowState, [P]>,
+    decide: (p: P) => void,
+    fits: () => boolean,
+    wanted: string,
+    actedOn: () => boolean,
+  ): void {
+    setHandler(
+      def,
+      async (p: P) => {
+        decide(p);
+        await condition(actedOn);
+        return state;
+      },
+      { validator: (_p: P) => requireState(fits(), wanted) },
+    );
+  }
 
   function requireState(ok: boolean, wanted: string): void {
     if (ok) return;

@@ -5,8 +5,10 @@ import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import { ErrorBodySchema, WorkflowListSchema, WorkflowStateSchema } from '../../models';
 import { deploymentGuardId } from '../../workflows/definitions';
+import { createFleetSimulator } from '../../simulator/fleet';
+import { createRolloutWorker } from '../../worker/createWorker';
 import { isTerminal, startStack, waitForState, type Stack } from '../helpers/stack';
-import { startDevServer } from '../helpers/temporal';
+import { startDevServer, workflowBundle } from '../helpers/temporal';
 
 jest.setTimeout(120_000);
 
@@ -63,6 +65,31 @@ test('without a worker, a start is still claimed and readable as pending, and ca
 
   await env.client.workflow.getHandle(deploymentGuardId(deployment)).terminate('test cleanup');
   expect((await api.get(`/api/v1/workflows/${id}`)).status).toBe(404);
+});
+
+test('a decision that no worker takes within the timeout answers 503 no_worker', async () => {
+  const sim = await createFleetSimulator({ deployments: [{ engine: 'vllm', port: 0, replicas: 1 }] });
+  const taskQueue = `stopping-${Date.now()}`;
+  const worker = await createRolloutWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle: workflowBundle() });
+  const running = worker.run();
+  const api = supertest(createApp(env.client, { taskQueue, decisionTimeoutMs: 1500 }));
+  const deployment = sim.deployments[0].url;
+  let id = '';
+  try {
+    const started = await api.post('/api/v1/workflows').send({ instance_id: deployment, instance_type: 'vllm', requires_approval: true, monitoring_duration_seconds: 1 });
+    id = started.body.workflow_id;
+    const deadline = Date.now() + 60_000;
+    while ((await api.get(`/api/v1/workflows/${id}`)).body.status !== 'awaiting_approval' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    worker.shutdown();
+    await running;
+
+    const approve = await api.post(`/api/v1/workflows/${id}/approve`).send({ approved_by: 'alice' });
+    expect([approve.status, approve.body.error.code]).toEqual([503, 'no_worker']);
+  } finally {
+    // Nothing will run this rollout again: terminate it, or every later list would wait on its query.
+    for (const wf of [id, deploymentGuardId(deployment)]) await env.client.workflow.getHandle(wf).terminate('test cleanup').catch(() => undefined);
+    await sim.close();
+  }
 });
 
 describe('rollout lifecycle over REST', () => {

@@ -1,5 +1,5 @@
 /**
- * Metrics: parser throughput over the real exposition pages in ../shared/fixtures/metrics, and one
+ * Metrics: parser throughput over the real exposition pages in tests/fixtures/metrics, and one
  * monitoring tick over 1,000 simulated replicas — the activity the workflow runs for each health
  * sample (`measureHealth`, run here in Temporal's MockActivityEnvironment so it heartbeats as in a
  * worker), with the activities' own bounded scrape concurrency. The simulator runs in a child
@@ -20,7 +20,7 @@ import { gc, median, MB, percentile, type Row } from './stats';
 /** Replicas per simulated deployment when a benchmark needs hundreds or thousands. */
 export const SIM_DEPLOYMENT_SIZE = 100;
 
-export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, '..', 'shared', 'fixtures', 'metrics');
+export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, 'tests', 'fixtures', 'metrics');
 
 function promFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

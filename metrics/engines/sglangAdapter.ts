@@ -1,5 +1,5 @@
 /**
- * SGLang `/metrics` → `EngineSample`. Names and semantics: shared/fixtures/metrics/METRICS.md §2
+ * SGLang `/metrics` → `EngineSample`. Names and semantics: tests/fixtures/metrics/METRICS.md §2
  * and SGLang's `python/sglang/srt/metrics/collector.py`.
  *
  * | EngineSample               | SGLang metric (`sglang:` prefix)                                          |

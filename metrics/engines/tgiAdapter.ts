@@ -1,6 +1,6 @@
 /**
  * Hugging Face text-generation-inference (TGI) `/metrics` → `EngineSample`.
- * Names and semantics: shared/fixtures/metrics/METRICS.md §3 and TGI's `router/src/server.rs`.
+ * Names and semantics: tests/fixtures/metrics/METRICS.md §3 and TGI's `router/src/server.rs`.
  * TGI's Rust exporter writes counters WITHOUT `_total` and registers a series on its first
  * update, so a fresh server shows no `tgi_request_failure` until something fails.
  *

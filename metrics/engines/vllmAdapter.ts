@@ -1,6 +1,6 @@
 /**
  * vLLM `/metrics` → `EngineSample`. Handles the V1 engine names and the V0/deprecated ones
- * (see shared/fixtures/metrics/METRICS.md §1), the `ray_vllm:` prefix of Ray Serve, and several
+ * (see tests/fixtures/metrics/METRICS.md §1), the `ray_vllm:` prefix of Ray Serve, and several
  * series per metric (engines / model_names / finished_reasons are summed; KV usage is averaged).
  */
 import type { EngineArgs } from '../../models/engine';

@@ -1,8 +1,8 @@
 import fs from 'fs';
 import path from 'path';
 
-/** shared/fixtures/metrics, beside the repo (tests/unit/metrics → ../../../../shared). */
-export const FIXTURE_DIR = path.resolve(__dirname, '../../../../shared/fixtures/metrics');
+/** tests/fixtures/metrics: copies of real metric pages, with their provenance in SOURCES.md. */
+export const FIXTURE_DIR = path.resolve(__dirname, '../../fixtures/metrics');
 
 /** Every *.prom page under FIXTURE_DIR, as paths relative to it, sorted. */
 export function listFixturePages(): string[] {

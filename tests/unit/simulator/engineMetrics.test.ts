@@ -10,8 +10,8 @@ import { figuresOf } from '../../../simulator/figures';
 import { histogramQuantile } from '../../../simulator/lognormal';
 import { histogram, parsePage, value, windowOf, type Histogram, type Page } from './pages';
 
-/** The TGI capture the exposition is modelled on (shared/fixtures, beside the repo). */
-const TGI_FIXTURE = path.resolve(__dirname, '../../../../shared/fixtures/metrics/tgi-datadog-integrations-core.prom');
+/** The TGI capture the exposition is modelled on (tests/fixtures/metrics). */
+const TGI_FIXTURE = path.resolve(__dirname, '../../fixtures/metrics/tgi-datadog-integrations-core.prom');
 
 let fleet: FleetSimulator;
 let clockMs: number;

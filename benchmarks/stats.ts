@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 /** Order statistics and the result row every benchmark returns. */
 
 /** Nearest-rank percentile (p in [0, 100]) of `values`; NaN when empty. */
@@ -64,9 +66,8 @@ export function renderTable(rows: readonly Row[]): string {
 export function gc(): void {
   const g = globalThis as { gc?: () => void };
   if (!g.gc) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('node:v8').setFlagsFromString('--expose-gc');
-    g.gc = require('node:vm').runInNewContext('gc') as () => void;
+    v8.setFlagsFromString('--expose-gc');
+    g.gc = vm.runInNewContext('gc') as () => void;
   }
   g.gc!();
 }

@@ -24,7 +24,7 @@ function stopAll(code: number): void {
   // Reverse order: gateway and worker stop before the server they talk to.
   for (const child of [...children].reverse()) if (child.exitCode === null) child.kill('SIGTERM');
   setTimeout(() => process.exit(code), 3000).unref();
-  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() => process.exit(code));
+  void Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() => process.exit(code));
 }
 
 /** Runs `script` (a .ts path from the project root) compiled, or from source under tsx with SERVETUNE_TSX=1. */

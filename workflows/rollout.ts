@@ -12,7 +12,6 @@ import {
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { ReplicaTarget, RolloutActivities, StageMeasurement } from '../activities';
-import type { EngineSample } from '../metrics';
 import type {
   AbortPayload,
   ApprovePayload,

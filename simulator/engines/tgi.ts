@@ -1,5 +1,5 @@
 import type { EngineArgs, Load } from '../../models';
-import { lognormalCdf, normalCdf } from '../lognormal';
+import { lognormalCdf } from '../lognormal';
 import { resolveArg, validateFlags, type FlagSpecs } from './args';
 import type { ArgIssue, EngineModel, Performance } from './types';
 import {

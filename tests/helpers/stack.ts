@@ -1,5 +1,4 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import axios from 'axios';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';

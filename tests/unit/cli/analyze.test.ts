@@ -27,7 +27,7 @@ function expectSane(r: AnalyzeResult, engine: EngineType) {
   expect(OptimizationPlanSchema.parse(r.plan)).toEqual(r.plan);
   if (r.health.score !== null) expect(r.health.score).toBeGreaterThanOrEqual(0);
   if (r.health.score !== null) expect(r.health.score).toBeLessThanOrEqual(100);
-  for (const [k, v] of Object.entries(r.current_args.args)) expect(r.plan.engine_args).toHaveProperty(k); // the plan starts from them
+  for (const k of Object.keys(r.current_args.args)) expect(r.plan.engine_args).toHaveProperty(k); // the plan starts from them
   for (const o of r.plan.optimizations) expect(r.plan.engine_args[o.parameter]).toEqual(o.proposed);
   expect(JSON.parse(JSON.stringify(r))).toEqual(r); // JSON-safe: no NaN, no Infinity, no undefined
   const text = formatAnalysis(r);

@@ -1,0 +1,51 @@
+// Lint guards what the compiler cannot: promises nobody awaits (in a workflow, a floating promise is
+// a step that silently never runs or runs out of order) and the workflow sandbox's import boundary.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** What workflow code may import as values: the SDK's sandbox-safe packages, its own folder, core/. */
+const WORKFLOW_VALUE_IMPORTS = {
+  regex: '^(?!@temporalio/(workflow|common)$|\\./|\\.\\./core/).*',
+  allowTypeImports: true,
+  message:
+    'workflows/ runs in the Temporal sandbox: import values only from @temporalio/workflow, @temporalio/common, workflows/ and core/ (anything else as `import type`).',
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.tools/**', '.data/**', 'bin/**', '**/*.js', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // ANSI colour codes in the CLI and its tests are control characters on purpose.
+      'no-control-regex': 'off',
+      // Activity errors deliberately keep a short message and drop the remote cause: a replica's body
+      // must not travel into the rollout's state (see docs on targets).
+      'preserve-caught-error': 'off',
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [WORKFLOW_VALUE_IMPORTS] }] },
+  },
+  {
+    // core/ is imported by workflow code, so it must stay as sandbox-safe as the workflow itself.
+    files: ['core/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!\\./|\\.\\./core/).*', allowTypeImports: true, message: 'core/ is pure and sandbox-safe: value imports only from core/ (types from anywhere).' }] },
+      ],
+    },
+  },
+  {
+    files: ['tests/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+);

@@ -85,3 +85,22 @@ test("interpolation follows compose's rules", () => {
   expect([...missing]).toEqual(['R']);
   expect(errors).toEqual([]);
 });
+
+test('servetune services run the compiled build under an init, restart, and have healthchecks', () => {
+  const doc = parse(readFileSync(composeFile, 'utf8'), { merge: true });
+  const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  expect(dockerfile).toMatch(/RUN npm run build/);
+  const entry = { simulator: 'simulator/main.ts', worker: 'worker/main.ts', api: 'api/main.ts' } as const;
+  for (const [name, source] of Object.entries(entry)) {
+    const svc = doc.services[name];
+    // `npx tsx` as the main process would bypass the image's compiled build and keep signals from node.
+    expect(svc.command).toEqual(['node', `dist/${source.replace(/\.ts$/, '.js')}`]);
+    expect(svc.init).toBe(true);
+    expect(svc.restart).toBe('unless-stopped');
+    const test = svc.healthcheck.test.join(' ');
+    expect(test).toMatch(/^CMD node -e fetch\('http:\/\/127\.0\.0\.1:\d+\/[a-z]+'\)/);
+    // the probed port is the one the service listens on
+    const port = test.match(/127\.0\.0\.1:(\d+)/)![1];
+    expect(svc.ports.some((p: string) => p.endsWith(`:${port}`))).toBe(true);
+  }
+});

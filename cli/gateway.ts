@@ -1,5 +1,5 @@
 /**
- * The REST gateway as the `start|status|list|approve|reject|watch` commands see it: base URL from
+ * The REST gateway as the `start|status|list|approve|reject|promote|abort|watch` commands see it: base URL from
  * `SERVETUNE_URL` (default http://127.0.0.1:8002), `SERVETUNE_TOKEN` sent as a bearer token when set.
  * Every failure becomes a `GatewayError`: one line with the gateway's own error message.
  */
@@ -9,7 +9,9 @@ import {
   ErrorBodySchema,
   WorkflowListSchema,
   WorkflowStateSchema,
+  type AbortPayload,
   type ApprovePayload,
+  type PromotePayload,
   type RejectPayload,
   type RolloutRequestInput,
   type WorkflowState,
@@ -133,6 +135,14 @@ export class GatewayClient {
 
   reject(id: string, body: Partial<RejectPayload>): Promise<Answer<WorkflowState>> {
     return this.call('post', `/api/v1/workflows/${encodeURIComponent(id)}/reject`, WorkflowStateSchema, body);
+  }
+
+  promote(id: string, body: Partial<PromotePayload>): Promise<Answer<WorkflowState>> {
+    return this.call('post', `/api/v1/workflows/${encodeURIComponent(id)}/promote`, WorkflowStateSchema, body);
+  }
+
+  abort(id: string, body: Partial<AbortPayload>): Promise<Answer<WorkflowState>> {
+    return this.call('post', `/api/v1/workflows/${encodeURIComponent(id)}/abort`, WorkflowStateSchema, body);
   }
 
   private async call<S extends z.ZodTypeAny>(method: 'get' | 'post', path: string, schema: S, body?: unknown, params?: Record<string, unknown>): Promise<Answer<z.output<S>>> {

@@ -1,6 +1,6 @@
 /**
  * The `servetune` command line. Each subcommand lives in its own file and registers itself on the
- * program: `analyze` works offline; `start`, `status`, `list`, `approve`, `reject` and `watch` talk to
+ * program: `analyze` works offline; `start`, `status`, `list`, `approve`, `reject`, `promote`, `abort` and `watch` talk to
  * the gateway (cli/gateway.ts: SERVETUNE_URL, SERVETUNE_TOKEN). `run` never throws and never prints a
  * stack trace: user errors are one line on stderr with exit code 1 (bad input, gateway error) or 2 (bad
  * command line); `watch` exits 3 when the rollout ends other than completed.
@@ -8,12 +8,15 @@
  * Entry points: `bin/servetune.js` (installed as `servetune`), or `tsx cli/main.ts …`.
  */
 import { Command, CommanderError } from 'commander';
+import { version } from '../package.json';
+import { registerAbort } from './abort';
 import { registerAgent } from './agent';
 import { registerAnalyze } from './analyze';
 import { registerApprove } from './approve';
 import { defaultGatewayDeps, type GatewayDeps } from './gateway';
 import { CliError, CliExit, EXIT, oneLine, processIO, type CliIO } from './io';
 import { registerList } from './list';
+import { registerPromote } from './promote';
 import { registerReject } from './reject';
 import { registerStart } from './start';
 import { registerStatus } from './status';
@@ -22,6 +25,7 @@ import { registerWatch } from './watch';
 export function buildProgram(io: CliIO = processIO, gateway: GatewayDeps = defaultGatewayDeps): Command {
   const program = new Command('servetune')
     .description('servetune: find inference-engine bottlenecks and tune engine flags with staged, reversible rollouts')
+    .version(version, '-V, --version', 'print the servetune version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showSuggestionAfterError(true);
@@ -31,6 +35,8 @@ export function buildProgram(io: CliIO = processIO, gateway: GatewayDeps = defau
   registerList(program, io, gateway);
   registerApprove(program, io, gateway);
   registerReject(program, io, gateway);
+  registerPromote(program, io, gateway);
+  registerAbort(program, io, gateway);
   registerWatch(program, io, gateway);
   registerAgent(program, io);
   return program;

@@ -1,5 +1,5 @@
 /**
- * `servetune start|status|list|approve|reject|watch` against an in-process gateway on a real Temporal
+ * `servetune start|status|list|approve|reject|promote|abort|watch` against an in-process gateway on a real Temporal
  * dev server, worker and simulator: the commands run through `run` (as the bin does), with the
  * gateway's URL and token in the environment they are given.
  */
@@ -15,6 +15,7 @@ import { loadTokens, TokenStore } from '../../../api/auth';
 import { gatewayUrl, type GatewayDeps } from '../../../cli/gateway';
 import { EXIT } from '../../../cli/io';
 import { run } from '../../../cli/main';
+import { version } from '../../../package.json';
 import { WorkflowListSchema, WorkflowStateSchema, type WorkflowState } from '../../../models';
 import { isTerminal, startStack, waitForState, type Stack } from '../../helpers/stack';
 import { startDevServer } from '../../helpers/temporal';
@@ -65,7 +66,7 @@ const jsonState = (r: Result): WorkflowState => {
 
 beforeAll(async () => {
   env = await startDevServer();
-  stack = await startStack(env, 4);
+  stack = await startStack(env, 5);
   [gateway, url] = await listen(createApp(env.client, { taskQueue: stack.taskQueue }));
   const tokens = new TokenStore(loadTokens({ SERVETUNE_API_TOKENS: `${TOKEN}:carol:read+start+approve` }));
   [secured, securedUrl] = await listen(createApp(env.client, { taskQueue: stack.taskQueue, tokens }));
@@ -173,6 +174,50 @@ describe('reject', () => {
     await waitForState(stack, id, (s) => s.status === 'awaiting_approval');
     const r = await cli(['reject', id], { env: { SERVETUNE_URL: url, USER: 'dave' } });
     expect(r).toEqual({ code: 0, out: `Rejected ${id} as dave: now rejected\n`, err: '' });
+  });
+});
+
+describe('promote and abort', () => {
+  it('a rollout started with --no-auto-rollout waits after each stage until promote moves it on', async () => {
+    const deployment = stack.deployments[4];
+    const { workflow_id: id } = jsonState(await cli(['start', '--instance', deployment, '--engine', 'vllm', '--no-auto-rollout', '--stages', '50,100', '--window', '1', '--json']));
+    await waitForState(stack, id, (s) => s.current_step === 'await_promotion' || isTerminal(s));
+    const before = await cli(['status', id, '--json']);
+    expect(jsonState(before)).toMatchObject({ current_step: 'await_promotion', current_stage: '50%' });
+
+    const promoted = await cli(['promote', id, '--by', 'erin']);
+    expect(promoted).toMatchObject({ code: 0, err: '' });
+    expect(promoted.out).toMatch(new RegExp(`^Promoted ${id}: now \\w+ \\(`));
+    const done = await waitForState(stack, id, (s) => s.current_step === 'await_promotion' || isTerminal(s));
+    expect(done).toMatchObject({ status: 'completed' });
+    expect(done.rollout_history.map((r) => [r.stage, r.status])).toEqual([['50%', 'success'], ['100%', 'success']]);
+    expect(done.audit.filter((a) => a.action === 'promote')).toEqual([expect.objectContaining({ actor: 'erin', channel: 'rest' })]);
+  });
+
+  it('abort stops a rollout and is recorded with who and why', async () => {
+    const { workflow_id: id } = jsonState(await cli(['start', '--instance', stack.deployments[1], '--engine', 'vllm', '--approval', '--window', '1', '--json']));
+    await waitForState(stack, id, (s) => s.status === 'awaiting_approval');
+    const aborted = await cli(['abort', id, '--reason', 'pager', '--by', 'oncall']);
+    expect(aborted).toMatchObject({ code: 0, err: '' });
+    expect(aborted.out).toMatch(new RegExp(`^Abort of ${id} accepted: now \\w+`));
+    const end = await waitForState(stack, id, isTerminal);
+    expect(end).toMatchObject({ status: 'rejected', error_message: 'Aborted by oncall: pager' });
+    expect(end.audit.filter((a) => a.action === 'abort')).toEqual([expect.objectContaining({ actor: 'oncall', channel: 'rest', detail: 'pager' })]);
+  });
+
+  it('promote of a rollout that is not waiting for promotion is the gateway\'s 409', async () => {
+    const { workflow_id: id } = jsonState(await cli(['start', '--instance', stack.deployments[1], '--engine', 'vllm', '--approval', '--window', '1', '--json']));
+    await waitForState(stack, id, (s) => s.status === 'awaiting_approval');
+    const r = await cli(['promote', id]);
+    expect(r.code).toBe(EXIT.failure);
+    expect(r.err).toMatch(/not awaiting promotion \(HTTP 409\)\n$/);
+    await cli(['reject', id]);
+  });
+});
+
+describe('--version', () => {
+  it('prints the package version', async () => {
+    expect(await cli(['--version'])).toEqual({ code: 0, out: `${version}\n`, err: '' });
   });
 });
 

@@ -40,7 +40,9 @@ function onPath(fileName: string): string | undefined {
 function works(binary: string, spec: BinarySpec): boolean {
   if (!existsSync(binary)) return false;
   if (!spec.probeArgs) return true;
-  return spawnSync(binary, spec.probeArgs, { stdio: 'ignore', timeout: 20_000 }).status === 0;
+  // The CLI is a 150 MB static binary: its first start reads all of it from disk, which took more
+  // than 20 s on a loaded CI machine right after `npm ci`, so the probe allows two minutes.
+  return spawnSync(binary, spec.probeArgs, { stdio: 'ignore', timeout: 120_000 }).status === 0;
 }
 
 function findExisting(spec: BinarySpec): string | undefined {

@@ -57,7 +57,7 @@ const ReadyzSchema = z.object({ status: z.literal('ready'), temporal: z.literal(
 // ---------------------------------------------------------------------------------------------
 // Examples (typed, so they cannot drift from the models; the test also validates them against the document)
 
-/** The README's first curl: no approval, 10-second windows. */
+/** The no-approval request of docs/api.md: 10-second windows. */
 const REQUEST_EXAMPLE: RolloutRequestInput = {
   instance_id: 'localhost:8000',
   instance_type: 'vllm',
@@ -150,7 +150,7 @@ const stage = (label: string, percentage: number, count: number, start: number, 
   decision,
 });
 
-/** The README's first curl after about 40 s: three passed stages. */
+/** That request's rollout after about 40 s: three passed stages. */
 const COMPLETED_EXAMPLE: WorkflowState = {
   ...PENDING_EXAMPLE,
   status: 'completed',
@@ -397,7 +397,7 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
           'application/json': {
             schema: RolloutRequestSchema,
             examples: {
-              readme: { summary: "README's first curl: no approval, 10-second windows", value: REQUEST_EXAMPLE },
+              readme: { summary: 'No approval, 10-second windows (docs/api.md)', value: REQUEST_EXAMPLE },
               approval: {
                 summary: 'Wait for an approval first',
                 value: { instance_id: 'localhost:8000', instance_type: 'vllm', requires_approval: true, monitoring_duration_seconds: 10 },

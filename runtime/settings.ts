@@ -15,7 +15,7 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
 
 /**
  * Default of WORKER_MAX_CACHED_WORKFLOWS: rollouts the worker keeps in memory between workflow tasks.
- * (Chosen in BENCHMARKS.md; the reason is in README's Performance section.)
+ * (Chosen in BENCHMARKS.md; the reason is in docs/performance.md.)
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
 

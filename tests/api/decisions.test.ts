@@ -7,9 +7,10 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
+import { settleUnanswered } from '../../api/decisionOutcome';
 import { ErrorBodySchema, type WorkflowState } from '../../models';
 import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
-import { deploymentGuardId, INVALID_DECISION_ERROR } from '../../workflows/definitions';
+import { approveUpdate, deploymentGuardId, INVALID_DECISION_ERROR } from '../../workflows/definitions';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
 
@@ -34,7 +35,7 @@ async function startWorker(): Promise<{ stop(): Promise<void> }> {
 
 beforeAll(async () => {
   env = await startDevServer();
-  sim = await createFleetSimulator({ deployments: Array.from({ length: 6 }, () => ({ engine: 'vllm' as const, port: 0, replicas: 2 })) });
+  sim = await createFleetSimulator({ deployments: Array.from({ length: 7 }, () => ({ engine: 'vllm' as const, port: 0, replicas: 2 })) });
   worker = await startWorker();
   api = supertest(createApp(env.client, { taskQueue, decisionTimeoutMs: 1500 }));
 });
@@ -198,4 +199,34 @@ test('a rollout cancelled in the middle of a stage ends with that stage closed, 
     expect(record.completed_at).not.toBeNull();
     expect(record.decision).toContain('Rollout cancelled');
   }
+});
+
+test('a timed-out decision is settled from the server: not taken when its deadline passed unseen, taken once a worker accepted it', async () => {
+  const id = await awaitingApproval(6);
+  await worker!.stop();
+  worker = null;
+  const handle = env.client.workflow.getHandle(id);
+  const send = (updateId: string, approved_by: string, validUntil: number) =>
+    env.client.connection
+      .withDeadline(Date.now() + 1000, () => handle.executeUpdate(approveUpdate, { updateId, args: [{ approved_by, valid_until: new Date(validUntil).toISOString() }] }))
+      .then(
+        () => 'answered',
+        () => 'timed out',
+      );
+
+  const lateDeadline = Date.now() + 500;
+  expect(await send('rest:test-late', 'late', lateDeadline)).toBe('timed out');
+  expect(await settleUnanswered(env.client, id, 'rest:test-late', lateDeadline)).toBe('not_taken');
+
+  const laterDeadline = Date.now() + 120_000;
+  expect(await send('rest:test-taken', 'in-time', laterDeadline)).toBe('timed out');
+  worker = await startWorker();
+  // The worker refuses the first (its deadline has passed) and accepts the second.
+  const approved = await waitFor(id, (s) => s.approved === true);
+  expect(approved.approved_by).toBe('in-time');
+  expect(await settleUnanswered(env.client, id, 'rest:test-taken', laterDeadline)).toBe('taken');
+  expect(auditOf(await waitFor(id, terminal))).toEqual([
+    ['start', 'anonymous', 'rest'],
+    ['approve', 'in-time', 'rest'],
+  ]);
 });

@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { RequestListener } from 'node:http';
 import { isLoopbackAddress } from './auth';
 import { HttpError } from './httpError';
 

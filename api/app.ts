@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { AbortSchema, ApproveSchema, PromoteSchema, RejectSchema, RolloutRequestSchema, WorkflowStatusSchema } from '../models';
+import { requireUtf8, refuseLoneSurrogates } from './bodyText';
 import { actorName, requireScope, TokenStore, type Caller } from './auth';
 import { logger } from '../runtime/logger';
 import { HttpError, validationError } from './httpError';
@@ -15,8 +16,13 @@ export interface AppOptions {
   tokens?: TokenStore;
   /** Largest accepted JSON body; larger ones get 413. */
   bodyLimit?: string;
-  /** Prometheus metrics and request log served at GET /metrics (like /healthz, without a token); a private registry when absent. */
+  /** Prometheus metrics and request log served at GET /metrics; a private registry when absent. */
   metrics?: GatewayMetrics;
+  /**
+   * GET /metrics without a token even when tokens are on (SERVETUNE_METRICS_PUBLIC=1, for a Prometheus
+   * that cannot send one). Off by default: with tokens, /metrics needs the `metrics` scope.
+   */
+  metricsPublic?: boolean;
   /** How long approve/reject/promote/abort wait for a worker to take them before answering 503. */
   decisionTimeoutMs?: number;
 }
@@ -53,8 +59,10 @@ export function createApp(client: Client, opts: AppOptions): express.Express {
   app.disable('x-powered-by');
   const metrics = opts.metrics ?? createGatewayMetrics({ client });
   app.use(metrics.middleware);
-  app.get('/metrics', metrics.handler);
-  app.use(express.json({ limit: opts.bodyLimit ?? '64kb', strict: true }));
+  if (opts.metricsPublic) app.get('/metrics', metrics.handler);
+  else app.get('/metrics', requireScope(tokens, 'metrics'), metrics.handler);
+  app.use(express.json({ limit: opts.bodyLimit ?? '64kb', strict: true, verify: requireUtf8 }));
+  app.use(refuseLoneSurrogates);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -1,10 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { HttpError } from './httpError';
 
-export const ScopeSchema = z.enum(['read', 'start', 'approve']);
+/** `metrics` reads GET /metrics (unless SERVETUNE_METRICS_PUBLIC opens it). */
+export const ScopeSchema = z.enum(['read', 'start', 'approve', 'metrics']);
 export type Scope = z.infer<typeof ScopeSchema>;
 
 export const ApiTokenSchema = z
@@ -71,6 +73,10 @@ export class TokenStore {
 export function requireScope(store: TokenStore, scope: Scope) {
   return (req: Request, res: Response, next: NextFunction) => {
     if (!store.enabled) {
+      // Without tokens only this machine may call: judged by the socket's real peer address, never a header or name.
+      if (!isLoopbackAddress(req.socket.remoteAddress)) {
+        return next(new HttpError(403, 'forbidden', 'Without API tokens the gateway answers only loopback clients', [{ field: 'authorization', message: 'configure API tokens to call from another host' }]));
+      }
       res.locals.caller = { authenticated: false, subject: null } satisfies Caller;
       return next();
     }
@@ -93,6 +99,14 @@ export function actorName(caller: Caller, fromBody: string | undefined): string 
   return caller.authenticated && caller.subject ? caller.subject : fromBody ?? 'anonymous';
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+/**
+ * Whether a socket address (the peer of a request, or the address a server is bound to) is this machine's
+ * loopback: 127.0.0.0/8, ::1, or 127.x.x.x mapped into IPv6. Only IP literals count: a name such as
+ * `127.example.com` or `localhost` is not an address, and can resolve anywhere.
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  return isIP(address) === 6 && /^(0{0,4}:){2,7}0{0,3}1$|^::1$/.test(address);
 }

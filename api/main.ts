@@ -4,23 +4,32 @@ import { connectWithRetry } from '../runtime/connect';
 import { logger } from '../runtime/logger';
 import { intFromEnv, temporalSettings } from '../runtime/settings';
 import { createApp } from './app';
-import { isLoopback, loadTokens, TokenStore } from './auth';
+import { loadTokens, TokenStore } from './auth';
 import { createGatewayMetrics } from './metrics';
+import { listenGateway, requireLoopbackWithoutTokens } from './server';
 
 async function main(): Promise<void> {
   const settings = temporalSettings();
   const host = process.env.HOST || '127.0.0.1';
   const port = intFromEnv(process.env.PORT, 8002);
   const tokens = new TokenStore(loadTokens());
-  if (!tokens.enabled && !isLoopback(host)) {
-    // Without tokens anyone who reaches the port could start or approve rollouts.
-    throw new Error(`refusing to listen on ${host} without API tokens: set SERVETUNE_API_TOKENS or SERVETUNE_API_TOKENS_FILE, or HOST=127.0.0.1`);
-  }
+  const metricsPublic = ['1', 'true', 'yes'].includes((process.env.SERVETUNE_METRICS_PUBLIC ?? '').toLowerCase());
   const connection = await connectWithRetry(() => Connection.connect({ address: settings.address }), `Temporal at ${settings.address}`);
   const client = new Client({ connection, namespace: settings.namespace });
-  const server = createApp(client, { taskQueue: settings.taskQueue, tokens, metrics: createGatewayMetrics({ client, processMetrics: true }) }).listen(port, host, () => {
-    logger.info({ url: `http://${host}:${port}`, auth: tokens.enabled ? 'bearer tokens' : 'none (loopback only)', ...settings }, 'gateway listening');
-  });
+  const app = createApp(client, { taskQueue: settings.taskQueue, tokens, metricsPublic, metrics: createGatewayMetrics({ client, processMetrics: true }) });
+  // Rejects (and main exits 1) when the port cannot be bound.
+  const server = await listenGateway(app, port, host);
+  try {
+    // Without tokens anyone who reaches the port could start or approve rollouts: only a loopback address will do.
+    requireLoopbackWithoutTokens(server, tokens.enabled);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  logger.info(
+    { url: `http://${host}:${port}`, auth: tokens.enabled ? 'bearer tokens' : 'none (loopback only)', metrics: !tokens.enabled ? 'loopback only' : metricsPublic ? 'open (SERVETUNE_METRICS_PUBLIC)' : 'metrics scope', ...settings },
+    'gateway listening',
+  );
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'gateway shutting down');
@@ -34,6 +43,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  logger.error({ err }, 'gateway failed to start');
+  logger.error({ err }, `gateway failed to start: ${(err as Error)?.message ?? err}`);
   process.exit(1);
 });

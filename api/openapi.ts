@@ -257,7 +257,17 @@ const ERROR_EXAMPLES = {
   not_in_progress: err('not_in_progress', `Rollout ${ID} is completed (complete), not in progress`),
   payload_too_large: err('payload_too_large', 'Request body is too large', [{ field: '(body)', message: 'too large' }]),
   unsupported_media_type: err('unsupported_media_type', 'unsupported content encoding "br"'),
-  no_worker: err('no_worker', 'No worker took the approve within 30s; is the worker running?'),
+  no_worker: err('no_worker', 'No worker took the approve within 30s; it was not applied and will not be (is the worker running?)'),
+  decision_accepted: err('decision_accepted', 'The approve was accepted by the rollout and is being acted on; GET the rollout for its state'),
+  decision_outcome_unknown: err(
+    'decision_outcome_unknown',
+    'A worker started on the approve just before its deadline and has not finished; GET the rollout to see whether it took effect',
+  ),
+  not_a_rollout: err('not_found', 'No rollout with id deployment-guard:localhost:8000 (it is a deploymentGuardWorkflow workflow)'),
+  invalid_utf8: err('invalid_json', 'Request body is not valid UTF-8', [{ field: '(body)', message: 'invalid UTF-8 byte sequence' }]),
+  lone_surrogate: err('invalid_json', 'Request body has a lone UTF-16 surrogate in approved_by; text must be valid Unicode', [
+    { field: 'approved_by', message: 'lone surrogate (invalid Unicode)' },
+  ]),
   temporal_unreachable: err('temporal_unreachable', 'Temporal is not reachable: 14 UNAVAILABLE: No connection established'),
   internal: err('internal', 'Internal error'),
 };
@@ -288,9 +298,17 @@ const bodyResponses: Responses = {
   415: errorResponse('The body uses an encoding or charset the gateway does not read.', { unsupported_media_type: ERROR_EXAMPLES.unsupported_media_type }),
 };
 
-const notFound = errorResponse('No rollout has this id.', { not_found: ERROR_EXAMPLES.not_found });
+const notFound = errorResponse('No rollout has this id (an id of another kind of workflow, such as a deployment guard, is 404 too).', {
+  not_found: ERROR_EXAMPLES.not_found,
+  not_a_rollout: ERROR_EXAMPLES.not_a_rollout,
+});
 const badRequest = (what: string): Responses[string] =>
-  errorResponse(`${what}: every offending field is named in \`details\`.`, { invalid_request: ERROR_EXAMPLES.invalid_request, invalid_json: ERROR_EXAMPLES.invalid_json });
+  errorResponse(`${what}: every offending field is named in \`details\`. Bodies must be valid UTF-8 and valid Unicode (no lone surrogates).`, {
+    invalid_request: ERROR_EXAMPLES.invalid_request,
+    invalid_json: ERROR_EXAMPLES.invalid_json,
+    invalid_utf8: ERROR_EXAMPLES.invalid_utf8,
+    lone_surrogate: ERROR_EXAMPLES.lone_surrogate,
+  });
 /** Tokens are optional: without them configured the gateway serves anonymous callers (loopback only). */
 const secured = (scope: string): Array<Record<string, string[]>> => [{ bearerAuth: [scope] }, {}];
 
@@ -476,7 +494,15 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
         404: notFound,
         409: errorResponse(conflict[0], { [conflict[1].error.code]: conflict[1] }),
         ...bodyResponses,
-        503: errorResponse('No worker took the decision in time.', { no_worker: ERROR_EXAMPLES.no_worker }),
+        202: errorResponse('Rare: a worker accepted the decision at its deadline and has not answered yet. It has taken effect; GET shows the state.', {
+          decision_accepted: ERROR_EXAMPLES.decision_accepted,
+        }),
+        503: errorResponse('No worker took the decision before its deadline. It was not applied and never will be: the workflow refuses it if it reaches a worker later.', {
+          no_worker: ERROR_EXAMPLES.no_worker,
+        }),
+        504: errorResponse('Rare: a worker was in the middle of taking the decision when the gateway gave up; GET shows whether it took effect.', {
+          decision_outcome_unknown: ERROR_EXAMPLES.decision_outcome_unknown,
+        }),
         ...authResponses('approve'),
       },
     });

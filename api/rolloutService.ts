@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   WorkflowExecutionAlreadyStartedError,
+  QueryNotRegisteredError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -10,20 +11,25 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { initialState } from '../core/rolloutState';
+import { describeRefusal } from '../core/rolloutWhereabouts';
 import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState, WorkflowStatus } from '../models';
 import {
   abortUpdate,
   approveUpdate,
+  DEADLINE_PASSED_ERROR,
   DEPLOYMENT_GUARD_WORKFLOW_TYPE,
   deploymentGuardId,
+  INVALID_DECISION_ERROR,
   getStateQuery,
   promoteUpdate,
   rejectUpdate,
+  REST_UPDATE_ID_PREFIX,
   ROLLOUT_WORKFLOW_TYPE,
   WRONG_STATE_ERROR,
   type ClaimRequest,
 } from '../workflows/definitions';
 import { DEPLOYMENT_KEY, ENGINE_KEY, ROLLOUT_KEY, STATUS_KEY } from '../workflows/searchAttributes';
+import { settleUnanswered } from './decisionOutcome';
 import { HttpError } from './httpError';
 
 /** Visibility queries quote values in double quotes; escape what would end the string. */
@@ -33,6 +39,17 @@ export function quoteVisibility(value: string): string {
 
 /** How often a start waits for the guard of a rollout that has just ended to close (100 ms apart). */
 const GUARD_CLOSE_RETRIES = 30;
+
+/**
+ * How far the Temporal server's clock may be behind the gateway's: the gateway waits this long past a
+ * decision's `valid_until` before it settles the outcome, so the workflow (on server time) has passed
+ * the deadline too. Keep both clocks NTP-synchronised.
+ */
+const CLOCK_SKEW_ALLOWANCE_MS = 1000;
+
+function notARollout(workflowId: string, type: string): HttpError {
+  return new HttpError(404, 'not_found', `No rollout with id ${workflowId} (it is a ${type} workflow)`);
+}
 
 function isDeadlineExceeded(err: unknown): boolean {
   return (err as { code?: number })?.code === 4 || /deadline/i.test((err as Error)?.message ?? '');
@@ -119,10 +136,19 @@ export class RolloutService {
 
   /** The rollout's own state, or null when no such workflow exists (yet). */
   private async queryState(workflowId: string): Promise<WorkflowState | null> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    // The gateway names its rollouts `rollout-…`; any other ID is looked at before it is queried, so a
+    // workflow of another type (a deployment guard) is a 404, not a query error or a query no worker answers.
+    if (!workflowId.startsWith('rollout-')) {
+      const type = await handle.describe().then((d) => d.type, (err) => (err instanceof WorkflowNotFoundError ? null : Promise.reject(err)));
+      if (type === null) return null;
+      if (type !== ROLLOUT_WORKFLOW_TYPE) throw notARollout(workflowId, type);
+    }
     try {
-      return await this.client.workflow.getHandle(workflowId).query(getStateQuery);
+      return await handle.query(getStateQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return null;
+      if (err instanceof QueryNotRegisteredError) throw notARollout(workflowId, (await handle.describe()).type);
       throw err;
     }
   }
@@ -202,27 +228,75 @@ export class RolloutService {
   /**
    * Sends a decision as an update: the workflow's validator refuses one that does not fit its state
    * (409), and the answer is the state after the workflow has acted on it, in one round trip.
+   *
+   * A 503 must stay true: the update carries a deadline (`valid_until`) that the workflow's validator
+   * enforces by workflow time, so an update no worker took in time is refused when a worker finally
+   * receives it instead of taking effect late. The update ID carries the gateway's prefix, which is how
+   * the workflow records the channel as `rest`.
    */
   private async decide<P>(workflowId: string, update: UpdateDefinition<WorkflowState, [P & ViaChannel]>, payload: P): Promise<WorkflowState> {
+    const { wanted, code } = DECISIONS[update.name];
+    await this.requireRunningRollout(workflowId, code, wanted);
+    const handle = this.client.workflow.getHandle(workflowId);
+    const updateId = `${REST_UPDATE_ID_PREFIX}${randomUUID()}`;
+    const validUntil = Date.now() + this.workerTimeoutMs;
     try {
-      return await this.client.connection.withDeadline(Date.now() + this.workerTimeoutMs, () =>
-        this.client.workflow.getHandle(workflowId).executeUpdate(update, { args: [{ ...payload, channel: 'rest' }] }),
+      return await this.client.connection.withDeadline(validUntil + CLOCK_SKEW_ALLOWANCE_MS, () =>
+        handle.executeUpdate(update, { updateId, args: [{ ...payload, valid_until: new Date(validUntil).toISOString() }] }),
       );
     } catch (err) {
-      const { wanted, code } = DECISIONS[update.name];
-      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === WRONG_STATE_ERROR) {
-        throw new HttpError(409, code, err.cause.message);
+      const failure = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause : null;
+      if (failure?.type === WRONG_STATE_ERROR) throw new HttpError(409, code, failure.message);
+      if (failure?.type === INVALID_DECISION_ERROR) {
+        const problems = (failure.details ?? []).map(String);
+        throw new HttpError(400, 'invalid_request', failure.message, problems.map((p) => ({ field: p.split(':')[0], message: p.split(': ').slice(1).join(': ') })));
       }
+      if (failure?.type === DEADLINE_PASSED_ERROR) throw this.noWorker(update.name);
       if (err instanceof WorkflowNotFoundError) {
         // Updates reach running workflows only; a finished rollout still answers reads.
-        const state = await this.get(workflowId);
-        throw new HttpError(409, code, `Rollout ${workflowId} is ${state.status} (${state.current_step}), not ${wanted}`);
+        throw new HttpError(409, code, describeRefusal(await this.get(workflowId), wanted));
       }
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
-        throw new HttpError(503, 'no_worker', `No worker took the ${update.name} within ${this.workerTimeoutMs / 1000}s; is the worker running?`);
+        const outcome = await settleUnanswered(this.client, workflowId, updateId, validUntil);
+        if (outcome === 'not_taken') throw this.noWorker(update.name);
+        if (outcome === 'taken') return this.resultOfTaken(workflowId, updateId, update.name);
+        throw new HttpError(504, 'decision_outcome_unknown', `A worker started on the ${update.name} just before its deadline and has not finished; GET the rollout to see whether it took effect`);
       }
       throw err;
     }
+  }
+
+  private noWorker(decision: string): HttpError {
+    return new HttpError(503, 'no_worker', `No worker took the ${decision} within ${this.workerTimeoutMs / 1000}s; it was not applied and will not be (is the worker running?)`);
+  }
+
+  /** A decision a worker accepted at the last moment: its answer, or 202 when even that is slow. */
+  private async resultOfTaken(workflowId: string, updateId: string, decision: string): Promise<WorkflowState> {
+    try {
+      return await this.client.connection.withDeadline(Date.now() + this.workerTimeoutMs, () =>
+        this.client.workflow.getHandle(workflowId).getUpdateHandle<WorkflowState>(updateId).result(),
+      );
+    } catch {
+      throw new HttpError(202, 'decision_accepted', `The ${decision} was accepted by the rollout and is being acted on; GET the rollout for its state`);
+    }
+  }
+
+  /**
+   * A decision is sent only to a running rollout: an ID of another kind of workflow (a deployment guard)
+   * is 404, and a finished rollout is 409 saying what it is. Asking first also keeps an update from
+   * waiting on a workflow no worker of ours will ever run.
+   */
+  private async requireRunningRollout(workflowId: string, code: string, wanted: string): Promise<void> {
+    let description;
+    try {
+      description = await this.client.workflow.getHandle(workflowId).describe();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // Not started yet (a claim still pending) or no such rollout: `get` answers 404 for the latter.
+      throw new HttpError(409, code, describeRefusal(await this.get(workflowId), wanted));
+    }
+    if (description.type !== ROLLOUT_WORKFLOW_TYPE) throw notARollout(workflowId, description.type);
+    if (description.status.name !== 'RUNNING') throw new HttpError(409, code, describeRefusal(await this.get(workflowId), wanted));
   }
 
   /** Readiness must answer fast: a Temporal that does not reply within the deadline is unreachable. */

@@ -35,7 +35,9 @@ export interface GatewayDeps {
 
 export const defaultGatewayDeps: GatewayDeps = {
   env: process.env,
-  timeoutMs: 30_000,
+  // Longer than the gateway's decision timeout (30 s) plus its clock allowance and settling, so an
+  // approve no worker takes shows the gateway's 503 ("not applied") instead of a client-side timeout.
+  timeoutMs: 60_000,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now: () => Date.now(),
   terminal: () => ({ isTTY: process.stdout.isTTY === true, columns: process.stdout.columns }),

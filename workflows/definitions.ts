@@ -20,6 +20,22 @@ export const getStateQuery = defineQuery<WorkflowState>('getState');
 /** ApplicationFailure type of an update refused because the rollout is not in the state it needs. */
 export const WRONG_STATE_ERROR = 'RolloutNotInState';
 
+/** ApplicationFailure type of an update refused because its payload does not have a decision's shape. */
+export const INVALID_DECISION_ERROR = 'InvalidDecision';
+
+/**
+ * ApplicationFailure type of an update that reached a worker after its `valid_until`: the gateway has
+ * already answered 503 for it, so it must not take effect.
+ */
+export const DEADLINE_PASSED_ERROR = 'DecisionDeadlinePassed';
+
+/**
+ * The gateway's update IDs start with this; the workflow records such an update's channel as `rest`,
+ * any other update's and every signal's as `temporal`. Any Temporal client could choose such an ID:
+ * Temporal clients are trusted (see docs/decisions-and-audit.md).
+ */
+export const REST_UPDATE_ID_PREFIX = 'rest:';
+
 export const ROLLOUT_WORKFLOW_TYPE = 'rolloutWorkflow';
 
 /** What the gateway hands the deployment's guard: the rollout to start once the claim is taken. */

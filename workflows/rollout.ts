@@ -3,28 +3,30 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  currentUpdateInfo,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { ReplicaTarget, RolloutActivities, StageMeasurement } from '../activities';
 import type {
   AbortPayload,
-  ApprovePayload,
   AuditEntry,
   Channel,
-  PromotePayload,
-  RejectPayload,
   RolloutRequest,
   ViaChannel,
   WorkflowState,
   WorkflowStatus,
 } from '../models';
 import { describeCanaryFailure } from '../core/canaryJudge';
+import { checkDecisionPayload, DECISION_FIELDS, isPastDeadline, type CheckedDecision, type DecisionKind } from '../core/decisionPayload';
+import { describeRefusal } from '../core/rolloutWhereabouts';
+import { closeOpenStages } from '../core/stageRecords';
 import { configAt, restoreGroups, type ConfigRun, type FleetRef } from '../core/fleet';
 import { healthGate } from '../core/healthGate';
 import { withDefaults } from '../core/healthScore';
@@ -41,6 +43,10 @@ import {
   promoteUpdate,
   rejectSignal,
   rejectUpdate,
+  DEADLINE_PASSED_ERROR,
+  deploymentGuardId,
+  INVALID_DECISION_ERROR,
+  REST_UPDATE_ID_PREFIX,
   WRONG_STATE_ERROR,
 } from './definitions';
 import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttributes';
@@ -81,52 +87,66 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
 
   setHandler(getStateQuery, () => state);
 
+  // Decisions are checked against the REST bodies' limits, and their channel comes from how they
+  // arrived (signal or update) instead of a payload field. Rollouts begun before that keep the old
+  // handling when replayed: a signal the new check ignores would change what they did.
+  const checkedDecisions = patched('decision-payload-checked-channel-from-transport');
+
   // Each decision has a signal (operators' `temporal workflow signal`: ignored when it does not fit)
   // and an update (the gateway's: refused when it does not fit, answered with the state it led to).
   const awaitingDecision = () => state.status === 'awaiting_approval' && state.approved === null;
   const awaitingPromotion = () => state.current_step === 'await_promotion' && !abortRequest;
   const inProgress = () => !isTerminalStatus(state.status);
 
-  function approve(p: (ApprovePayload & ViaChannel) | undefined): void {
-    const by = actor(p?.approved_by);
-    audit('approve', by, p?.channel, p?.comment);
-    update({ approved: true, approved_by: by, approval_comment: p?.comment ?? null });
+  function approve(d: CheckedDecision, channel: Channel): void {
+    audit('approve', d.actor, channel, d.note);
+    update({ approved: true, approved_by: d.actor, approval_comment: d.note });
   }
-  function reject(p: (RejectPayload & ViaChannel) | undefined): void {
-    const by = actor(p?.rejected_by);
-    audit('reject', by, p?.channel, p?.reason);
-    update({ approved: false, rejected_by: by, rejection_reason: p?.reason ?? null });
+  function reject(d: CheckedDecision, channel: Channel): void {
+    audit('reject', d.actor, channel, d.note);
+    update({ approved: false, rejected_by: d.actor, rejection_reason: d.note });
   }
-  function promote(p: (PromotePayload & ViaChannel) | undefined): void {
-    audit('promote', actor(p?.promoted_by), p?.channel);
+  function promote(d: CheckedDecision, channel: Channel): void {
+    audit('promote', d.actor, channel);
     promotions++;
   }
-  function abort(p: (AbortPayload & ViaChannel) | undefined): void {
+  function abort(d: CheckedDecision, channel: Channel): void {
     if (abortRequest || !inProgress()) return;
-    abortRequest = { aborted_by: actor(p?.aborted_by), reason: p?.reason };
-    audit('abort', abortRequest.aborted_by, p?.channel, p?.reason);
+    abortRequest = { aborted_by: d.actor, reason: d.note ?? undefined };
+    audit('abort', abortRequest.aborted_by, channel, d.note);
   }
 
-  setHandler(approveSignal, (p) => {
-    if (awaitingDecision()) approve(p);
-  });
-  setHandler(rejectSignal, (p) => {
-    if (awaitingDecision()) reject(p);
-  });
-  setHandler(promoteSignal, promote);
-  setHandler(abortSignal, abort);
+  decisionSignal(approveSignal, 'approve', approve, awaitingDecision);
+  decisionSignal(rejectSignal, 'reject', reject, awaitingDecision);
+  decisionSignal(promoteSignal, 'promote', promote, () => true);
+  decisionSignal(abortSignal, 'abort', abort, () => true);
 
   // The decision updates answer once the rollout has acted on them (left the approval or promotion
   // wait), so a read right after the answer shows where the rollout went. An abort takes effect at the
   // rollout's next step (after the running activity), so it answers at once.
-  decisionUpdate(approveUpdate, approve, awaitingDecision, 'awaiting approval', () => state.status !== 'awaiting_approval');
-  decisionUpdate(rejectUpdate, reject, awaitingDecision, 'awaiting approval', () => state.status !== 'awaiting_approval');
-  decisionUpdate(promoteUpdate, promote, awaitingPromotion, 'awaiting promotion', () => state.current_step !== 'await_promotion');
-  decisionUpdate(abortUpdate, abort, inProgress, 'in progress', () => true);
+  decisionUpdate(approveUpdate, 'approve', approve, awaitingDecision, 'awaiting approval', () => state.status !== 'awaiting_approval');
+  decisionUpdate(rejectUpdate, 'reject', reject, awaitingDecision, 'awaiting approval', () => state.status !== 'awaiting_approval');
+  decisionUpdate(promoteUpdate, 'promote', promote, awaitingPromotion, 'awaiting promotion', () => state.current_step !== 'await_promotion');
+  decisionUpdate(abortUpdate, 'abort', abort, inProgress, 'in progress', () => true);
+
+  /** A signal is fire and forget: one that does not fit (shape, deadline, state) is ignored and logged. */
+  function decisionSignal(def: SignalDefinition<[unknown?]>, kind: DecisionKind, decide: (d: CheckedDecision, channel: Channel) => void, fits: () => boolean): void {
+    setHandler(def, (p?: unknown) => {
+      if (!checkedDecisions) {
+        if (fits()) decide(legacyDecision(kind, p), legacyChannel(p));
+        return;
+      }
+      const check = checkDecisionPayload(kind, p);
+      if (!check.ok) return log.warn('decision signal ignored: payload does not fit', { signal: kind, problems: check.problems });
+      if (isPastDeadline(check.decision, Date.now())) return log.warn('decision signal ignored: its valid_until has passed', { signal: kind });
+      if (fits()) decide(check.decision, 'temporal');
+    });
+  }
 
   function decisionUpdate<P>(
     def: UpdateDefinition<WorkflowState, [P]>,
-    decide: (p: P) => void,
+    kind: DecisionKind,
+    decide: (d: CheckedDecision, channel: Channel) => void,
     fits: () => boolean,
     wanted: string,
     actedOn: () => boolean,
@@ -134,11 +154,31 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     setHandler(
       def,
       async (p: P) => {
-        decide(p);
+        // The validator has checked the payload; a history from before the check replays the old way.
+        const check = checkDecisionPayload(kind, p);
+        decide(check.ok ? check.decision : legacyDecision(kind, p), checkedDecisions ? updateChannel() : legacyChannel(p));
         await condition(actedOn);
         return state;
       },
-      { validator: (_p: P) => requireState(fits(), wanted) },
+      {
+        // Validators do not run on replay, so what they refuse never reaches a history: no patch needed.
+        validator: (p: P) => {
+          const check = checkDecisionPayload(kind, p);
+          if (!check.ok) {
+            throw ApplicationFailure.create({ type: INVALID_DECISION_ERROR, message: `Invalid ${kind}: ${check.problems.join('; ')}`, details: check.problems, nonRetryable: true });
+          }
+          // Workflow time is the time this workflow task started: a decision no worker took before its
+          // deadline (the gateway answered 503) is refused now instead of taking effect late.
+          if (isPastDeadline(check.decision, Date.now())) {
+            throw ApplicationFailure.create({
+              type: DEADLINE_PASSED_ERROR,
+              message: `The ${kind} was valid until ${new Date(check.decision.validUntil!).toISOString()} and reached a worker at ${nowIso()}; it was not applied`,
+              nonRetryable: true,
+            });
+          }
+          requireState(fits(), wanted);
+        },
+      },
     );
   }
 
@@ -146,7 +186,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     if (ok) return;
     throw ApplicationFailure.create({
       type: WRONG_STATE_ERROR,
-      message: `Rollout ${state.workflow_id} is ${state.status} (${state.current_step}), not ${wanted}`,
+      message: describeRefusal({ ...state, aborting_by: abortRequest?.aborted_by ?? null }, wanted),
       details: [wanted, state.status, state.current_step],
       nonRetryable: true,
     });
@@ -155,7 +195,9 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   function audit(action: AuditEntry['action'], by: string, channel: Channel | undefined, detail?: string | null): void {
     state.audit.push({ action, actor: by, channel: channel ?? 'temporal', at: nowIso(), detail: detail ?? null });
   }
-  audit('start', actor(input.started_by), input.started_via);
+  // The gateway's rollouts are started by a deployment guard; anything else came straight through Temporal.
+  const startedVia: Channel | undefined = checkedDecisions ? (workflowInfo().parent?.workflowId.startsWith(deploymentGuardId('')) ? 'rest' : 'temporal') : input.started_via;
+  audit('start', actor(input.started_by), startedVia);
 
   let indexed = { status: '', stage: '' };
   function update(patch: Partial<WorkflowState>): void {
@@ -172,6 +214,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   }
 
   function finish(status: WorkflowStatus, patch: Partial<WorkflowState> = {}): WorkflowState {
+    // State only, no command: finished rollouts show no stage `in_progress`.
+    closeOpenStages(state.rollout_history, nowIso(), patch.error_message ?? `rollout ${status}`);
     update({ status, current_step: 'complete', ...patch });
     return state;
   }
@@ -369,6 +413,23 @@ function toMs(seconds: number): number {
 /** Signals from the CLI may carry any JSON; a missing or blank name is recorded as anonymous. */
 function actor(name: unknown): string {
   return typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 200) : 'anonymous';
+}
+
+/** A decision as rollouts begun before the payload check read it (their histories replay this way). */
+function legacyDecision(kind: DecisionKind, p: unknown): CheckedDecision {
+  const fields = (p ?? {}) as Record<string, unknown>;
+  const note = DECISION_FIELDS[kind].note;
+  return { actor: actor(fields[DECISION_FIELDS[kind].actor]), note: note ? ((fields[note] as string | undefined) ?? null) : null, validUntil: null };
+}
+
+/** The channel as rollouts begun before the check recorded it: from the payload. */
+function legacyChannel(p: unknown): Channel {
+  return ((p ?? {}) as ViaChannel).channel ?? 'temporal';
+}
+
+/** How the running update arrived: the gateway's update IDs carry its prefix. */
+function updateChannel(): Channel {
+  return currentUpdateInfo()?.id.startsWith(REST_UPDATE_ID_PREFIX) ? 'rest' : 'temporal';
 }
 
 function failureMessage(err: unknown): string {

@@ -2,7 +2,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
-import { actorName, isLoopback, loadTokens, TokenStore } from '../../api/auth';
+import { actorName, isLoopbackAddress, loadTokens, TokenStore } from '../../api/auth';
 import { ErrorBodySchema } from '../../models';
 import { isTerminal, startStack, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
@@ -30,9 +30,9 @@ describe('token configuration', () => {
     expect(() => loadTokens({ SERVETUNE_API_TOKENS: `${TOKENS.alice}:alice:admin` })).toThrow(/scopes/);
   });
 
-  it('knows loopback addresses', () => {
-    expect(['127.0.0.1', 'localhost', '::1'].every(isLoopback)).toBe(true);
-    expect(['0.0.0.0', '10.1.2.3'].some(isLoopback)).toBe(false);
+  it('knows loopback addresses by the address itself, never by a name that looks like one', () => {
+    expect(['127.0.0.1', '127.8.9.10', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'].every(isLoopbackAddress)).toBe(true);
+    expect(['0.0.0.0', '10.1.2.3', '::', '::ffff:10.0.0.1', 'fe80::1', '1::1', '127.evil.example', '127.0.0.1.nip.io', 'localhost', '', undefined].some(isLoopbackAddress)).toBe(false);
   });
 
   it('records the token subject over any name in the body', () => {

@@ -147,7 +147,7 @@ describe('the document', () => {
     expect(statuses('get', '/api/v1/workflows')).toEqual(['200', '400', '401', '403', '500']);
     expect(statuses('get', '/api/v1/workflows/{id}')).toEqual(['200', '400', '401', '403', '404', '500']);
     for (const action of ['approve', 'reject', 'promote', 'abort']) {
-      expect(statuses('post', `/api/v1/workflows/{id}/${action}`)).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '500', '503']);
+      expect(statuses('post', `/api/v1/workflows/{id}/${action}`)).toEqual(['200', '202', '400', '401', '403', '404', '409', '413', '415', '500', '503', '504']);
     }
     expect(statuses('get', '/readyz')).toEqual(['200', '503']);
     // Every error answer is the one error body.

@@ -154,6 +154,11 @@ export class GatewayClient {
     } catch (err) {
       throw new GatewayError(describeNetworkError(err, this.baseUrl, this.timeoutMs));
     }
+    if (res.status === 202) {
+      // A decision the rollout took but has not finished acting on: not a failure, but no state to show.
+      const accepted = describeErrorAnswer(res.status, res.statusText, res.data);
+      throw new CliError(accepted.message, EXIT.ok);
+    }
     if (res.status < 200 || res.status >= 300) throw describeErrorAnswer(res.status, res.statusText, res.data);
     const parsed = schema.safeParse(res.data);
     if (!parsed.success) {

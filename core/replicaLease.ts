@@ -16,6 +16,9 @@ export interface Lease {
   expiresAtMs: number;
 }
 
+/** Longest lease an agent grants: a vanished rollout frees its replicas by then at the latest. */
+export const MAX_LEASE_SECONDS = 7 * 24 * 3600;
+
 /** A lease length the push did not state: an hour, renewed by every push of the holder. */
 export const DEFAULT_LEASE_SECONDS = 3600;
 

@@ -9,8 +9,9 @@ export const ReplicaConfigSchema = z.object({
 });
 export type ReplicaConfig = z.infer<typeof ReplicaConfigSchema>;
 
-/** Longest lease an agent grants (docs/replica-leases.md): a vanished rollout frees its replicas by then. */
-export const MAX_LEASE_SECONDS = 7 * 24 * 3600;
+import { MAX_LEASE_SECONDS } from '../core/replicaLease';
+
+export { MAX_LEASE_SECONDS };
 
 /**
  * `PUT {replica}/servetune/v1/config`: the same revision twice is a no-op on the agent.

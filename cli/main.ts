@@ -1,7 +1,7 @@
 /**
  * The `servetune` command line. Each subcommand lives in its own file and registers itself on the
  * program: `analyze` works offline; `start`, `status`, `list`, `approve`, `reject` and `watch` talk to
- * the gateway (cli/gateway.ts: SERVETUNE_URL, SERVETUNE_TOKEN). `run` never throws and never prints a
+ * the gateway (cli/gateway.ts: SERVETUNE_URL, SERVETUNE_TOKEN); `release-lease` talks to replicas' agents. `run` never throws and never prints a
  * stack trace: user errors are one line on stderr with exit code 1 (bad input, gateway error) or 2 (bad
  * command line); `watch` exits 3 when the rollout ends other than completed.
  *
@@ -15,6 +15,7 @@ import { defaultGatewayDeps, type GatewayDeps } from './gateway';
 import { CliError, CliExit, EXIT, oneLine, processIO, type CliIO } from './io';
 import { registerList } from './list';
 import { registerReject } from './reject';
+import { registerReleaseLease } from './releaseLease';
 import { registerStart } from './start';
 import { registerStatus } from './status';
 import { registerWatch } from './watch';
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIO = processIO, gateway: GatewayDeps = defau
   registerReject(program, io, gateway);
   registerWatch(program, io, gateway);
   registerAgent(program, io);
+  registerReleaseLease(program, io);
   return program;
 }
 

@@ -85,10 +85,13 @@ export interface LeaseLengthInput {
  * push to the rollout's end.
  */
 export function leaseSecondsFor(request: LeaseLengthInput, maxSeconds: number): number {
-  const promotionWaits = request.auto_rollout ? 0 : request.stages.length - 1;
+  // A workflow started by hand with a partial input must not fail here, before its first step.
+  const stages = Array.isArray(request.stages) ? request.stages.length : 0;
+  const promotionWaits = request.auto_rollout === false ? Math.max(0, stages - 1) : 0;
   const seconds =
-    request.stages.length * request.monitoring_duration_seconds +
+    stages * request.monitoring_duration_seconds +
     (1 + promotionWaits) * request.approval_timeout_seconds +
     LEASE_MARGIN_SECONDS;
+  if (!Number.isFinite(seconds)) return Math.min(maxSeconds, DEFAULT_LEASE_SECONDS + LEASE_MARGIN_SECONDS);
   return Math.min(maxSeconds, Math.ceil(seconds));
 }

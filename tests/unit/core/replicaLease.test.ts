@@ -85,6 +85,7 @@ describe('leaseSecondsFor', () => {
     ['promotion waits add one approval timeout per stage after the first', { ...base, auto_rollout: false }, 3 * 300 + 3 * 3600 + LEASE_MARGIN_SECONDS],
     ['fractional windows round up', { ...base, stages: [100], monitoring_duration_seconds: 0.5, approval_timeout_seconds: 0.2 }, Math.ceil(0.7 + LEASE_MARGIN_SECONDS)],
     ['bounded by the maximum', { ...base, approval_timeout_seconds: 30 * 24 * 3600 }, 7 * 24 * 3600],
+    ['a partial input (a hand-started workflow) gets the default and the margin', {} as typeof base, DEFAULT_LEASE_SECONDS + LEASE_MARGIN_SECONDS],
   ])('%s', (_what, request, expected) => {
     expect(leaseSecondsFor(request, 7 * 24 * 3600)).toBe(expected);
   });

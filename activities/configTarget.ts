@@ -1,11 +1,27 @@
 import type { AxiosInstance } from 'axios';
-import { ConfigPushSchema, ReplicaConfigSchema, type ConfigPush, type ReplicaConfig } from '../models';
+import { isAxiosError } from 'axios';
+import { ConfigPushSchema, LeaseHeldBodySchema, LeaseReleaseSchema, ReplicaConfigSchema, type ConfigPush, type ReplicaConfig } from '../models';
 import { replicaUrl } from './replicaAddress';
 
 /** Where a replica's engine config is read and pushed. One implementation per kind of target. */
 export interface ConfigTarget {
   read(address: string): Promise<ReplicaConfig>;
   push(address: string, push: ConfigPush): Promise<ReplicaConfig>;
+  /** Ends `holder`'s lease on the replica; idempotent. Another holder's lease is left alone and reported. */
+  release(address: string, holder: string): Promise<LeaseReleaseOutcome>;
+}
+
+export type LeaseReleaseOutcome =
+  | { kind: 'released' }
+  /** Nothing to release: no live lease, or an agent older than leases (404). */
+  | { kind: 'free' }
+  | { kind: 'held_by_other'; holder: string; expires_at: string };
+
+/** The lease in a 409 `lease_held` answer, or null when the error is something else. */
+export function leaseHeldBy(err: unknown): { holder: string; expires_at: string } | null {
+  if (!isAxiosError(err) || err.response?.status !== 409) return null;
+  const parsed = LeaseHeldBodySchema.safeParse(err.response.data);
+  return parsed.success ? parsed.data.lease : null;
 }
 
 /**
@@ -24,6 +40,17 @@ export function agentConfigTarget(http: AxiosInstance, applyTimeoutMs: number): 
         timeout: applyTimeoutMs,
       });
       return ReplicaConfigSchema.parse(res.data);
+    },
+    async release(address, holder) {
+      try {
+        const res = await http.delete(replicaUrl(address, `/servetune/v1/lease?holder=${encodeURIComponent(holder)}`));
+        return LeaseReleaseSchema.parse(res.data).released ? { kind: 'released' } : { kind: 'free' };
+      } catch (err) {
+        const held = leaseHeldBy(err);
+        if (held) return { kind: 'held_by_other', ...held };
+        if (isAxiosError(err) && err.response?.status === 404) return { kind: 'free' };
+        throw err;
+      }
     },
   };
 }

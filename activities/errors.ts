@@ -19,7 +19,10 @@ export function describeHttpError(err: unknown, what: string): string {
   return `${what}: ${(err as Error)?.message ?? String(err)}`;
 }
 
-/** A 4xx (other than 408/429) means the replica understood and refused: no retry will change its mind. */
+/**
+ * A 4xx (other than 408/429) means the replica understood and refused: no retry will change its mind.
+ * That includes 409 `lease_held`: another rollout holds the replica (docs/replica-leases.md).
+ */
 export function isClientRefusal(err: unknown): boolean {
   if (!isAxiosError(err) || !err.response) return false;
   const s = err.response.status;

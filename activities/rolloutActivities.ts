@@ -1,13 +1,15 @@
+import { Context } from '@temporalio/activity';
 import axios, { type AxiosInstance } from 'axios';
 import { MetricSourceSchema, type AnalysisResult, type ConfigPush, type EngineArgs, type EngineType, type HealthScore, type MetricSourceConfig, type OptimizationPlan, type ReplicaConfig, type Snapshot } from '../models';
 import type { EngineSample } from '../metrics';
 import { snapshotBetween } from '../metrics';
 import { detectBottlenecks } from '../core/bottlenecks';
 import { DEFAULT_SLO, healthScore, type Slo } from '../core/healthScore';
+import { DEFAULT_LEASE_SECONDS } from '../core/replicaLease';
 import { planOptimizations } from '../core/planner';
 import { CANARY_METRICS, judgeCanary, type CanaryJudgement } from '../core/canaryJudge';
 import { mapWithConcurrency } from './concurrency';
-import { agentConfigTarget, type ConfigTarget } from './configTarget';
+import { agentConfigTarget, leaseHeldBy, type ConfigTarget } from './configTarget';
 import { rangeSize, toConfigRuns, type ConfigRun, type FleetRef, type ReplicaRange, type RestoreGroup } from '../core/fleet';
 import { discoverReplicaList } from './discovery';
 import { fleetDigest, inRange, resolveFleet } from './fleet';
@@ -85,14 +87,42 @@ export function defaultActivityDeps(): ActivityDeps {
 export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
   const { http, configTarget, concurrency } = deps;
 
-  async function pushAll(targets: ReplicaTarget[], what: string): Promise<ReplicaConfig[]> {
+  /**
+   * The rollout a push or release acts for: its workflow id, the lease's fencing token
+   * (docs/replica-leases.md). An activity run outside a workflow acts for no one and takes no lease.
+   */
+  function holder(): string | undefined {
+    return Context.current().info.workflowExecution?.workflowId;
+  }
+
+  /**
+   * Pushes each target's config as this rollout. A replica another rollout holds refuses with 409
+   * `lease_held`: a forward push then fails without retry, naming the replica and its holder; a
+   * rollback push skips it (this rollout cannot have changed a replica another one holds) and
+   * reports it, so a rollback only undoes what this rollout did.
+   */
+  async function pushAll(
+    targets: ReplicaTarget[],
+    what: string,
+    opts: { leaseSeconds?: number; skipHeld: boolean },
+  ): Promise<Array<{ address: string; config?: ReplicaConfig; heldBy?: { holder: string; expires_at: string } }>> {
+    const by = holder();
     return withHeartbeat(() =>
       mapWithConcurrency(targets, concurrency, async (t) => {
-        const push: ConfigPush = { revision: t.revision, engine_args: t.engine_args };
+        const push: ConfigPush = by === undefined
+          ? { revision: t.revision, engine_args: t.engine_args }
+          : { revision: t.revision, engine_args: t.engine_args, holder: by, lease_seconds: opts.leaseSeconds ?? DEFAULT_LEASE_SECONDS };
         try {
-          return await configTarget.push(t.address, push);
+          return { address: t.address, config: await configTarget.push(t.address, push) };
         } catch (err) {
-          const message = describeHttpError(err, `${what} ${t.address}`);
+          const held = leaseHeldBy(err);
+          if (held && opts.skipHeld) {
+            activityLog().warn({ replica: t.address, holder: held.holder, expires_at: held.expires_at }, 'replica held by another rollout: left alone');
+            return { address: t.address, heldBy: held };
+          }
+          const message = held
+            ? `${what} ${t.address}: the replica is held by rollout ${held.holder} until ${held.expires_at} (another rollout is changing it; see docs/replica-leases.md)`
+            : describeHttpError(err, `${what} ${t.address}`);
           activityLog().warn({ replica: t.address, revision: t.revision, err: message, refused: isClientRefusal(err) }, 'config push failed');
           if (isClientRefusal(err)) throw nonRetryable(message, NON_RETRYABLE.configRejected);
           throw new Error(message);
@@ -202,11 +232,11 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
     },
 
     /** Pushes the new config to a range of replicas; answers how many now run it (the list stays out of history). */
-    async applyConfig(input: { fleet: FleetRef; range: ReplicaRange; revision: string; engine_args: EngineArgs }): Promise<{ applied: number }> {
+    async applyConfig(input: { fleet: FleetRef; range: ReplicaRange; revision: string; engine_args: EngineArgs; lease_seconds?: number }): Promise<{ applied: number }> {
       const addresses = inRange(await resolveFleet(http, input.fleet), input.range);
       const targets = addresses.map((address) => ({ address, revision: input.revision, engine_args: input.engine_args }));
       activityLog().info({ revision: input.revision, replicas: addresses }, 'applying config');
-      const applied = await pushAll(targets, 'applying config to');
+      const applied = await pushAll(targets, 'applying config to', { leaseSeconds: input.lease_seconds, skipHeld: false });
       activityLog().info({ revision: input.revision, replicas: applied.length }, 'config applied');
       return { applied: applied.length };
     },
@@ -215,12 +245,36 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
      * Compensation: put each replica back on the revision it had before this rollout. It names the
      * addresses instead of a fleet range, so it still works when the fleet changed mid-rollout.
      */
-    async rollbackReplicas(input: { groups: RestoreGroup[] }): Promise<{ restored: number }> {
+    async rollbackReplicas(input: { groups: RestoreGroup[]; lease_seconds?: number }): Promise<{ restored: number; held_by_others?: Array<{ address: string; holder: string }> }> {
       const targets = input.groups.flatMap((g) => g.addresses.map((address) => ({ address, revision: g.revision, engine_args: g.engine_args })));
       activityLog().warn({ replicas: targets.map((t) => `${t.address}@${t.revision}`) }, 'rolling back replicas');
-      const restored = await pushAll(targets, 'rolling back');
-      activityLog().info({ replicas: restored.length }, 'replicas rolled back');
-      return { restored: restored.length };
+      const results = await pushAll(targets, 'rolling back', { leaseSeconds: input.lease_seconds, skipHeld: true });
+      const restored = results.filter((r) => r.config).length;
+      const held = results.flatMap((r) => (r.heldBy ? [{ address: r.address, holder: r.heldBy.holder }] : []));
+      activityLog().info({ replicas: restored, held_by_others: held.length }, 'replicas rolled back');
+      return held.length > 0 ? { restored, held_by_others: held } : { restored };
+    },
+
+    /**
+     * The rollout's end: release this rollout's lease on the replicas it changed, so the next rollout
+     * need not wait for the leases to expire. Idempotent; a replica another rollout holds now is left alone.
+     */
+    async releaseReplicas(input: { addresses: string[] }): Promise<{ released: number; held_by_others: number }> {
+      const by = holder();
+      if (by === undefined) return { released: 0, held_by_others: 0 };
+      const outcomes = await withHeartbeat(() =>
+        mapWithConcurrency(input.addresses, concurrency, async (address) => {
+          try {
+            return await configTarget.release(address, by);
+          } catch (err) {
+            throw new Error(describeHttpError(err, `releasing the lease on ${address}`));
+          }
+        }),
+      );
+      const released = outcomes.filter((o) => o.kind === 'released').length;
+      const heldByOthers = outcomes.filter((o) => o.kind === 'held_by_other').length;
+      activityLog().info({ holder: by, replicas: input.addresses.length, released, held_by_others: heldByOthers }, 'replica leases released');
+      return { released, held_by_others: heldByOthers };
     },
   };
   return activities;

@@ -4,7 +4,8 @@
  * | route | answers |
  * | --- | --- |
  * | `GET /servetune/v1/config` | `{revision, engine, engine_args}` |
- * | `PUT /servetune/v1/config` | 200 applied and healthy (or same revision: no-op); 400 invalid body or args that cannot be flags; 422 `apply_failed` (engine refused the args, previous revision restored); 502 `engine_unavailable` (previous revision did not come back either); 503 shutting down |
+ * | `PUT /servetune/v1/config` | 200 applied and healthy (or same revision: no-op); 400 invalid body or args that cannot be flags; 409 `lease_held` (another rollout holds the replica, agent/leaseHttp.ts); 422 `apply_failed` (engine refused the args, previous revision restored); 502 `engine_unavailable` (previous revision did not come back either); 503 shutting down |
+ * | `GET`/`DELETE /servetune/v1/lease` | who holds the replica; release by the holder or forced (agent/leaseHttp.ts, docs/replica-leases.md) |
  * | `GET /servetune/v1/replicas` | `{replicas: [this agent]}`: one replica |
  * | `GET /servetune/v1/status` | state, revision, pid, restarts, last error with stderr |
  * | `GET /health` | the engine's health route (503 while the engine is down or restarting) |
@@ -12,7 +13,9 @@
  * | `GET /info`, `GET /get_server_info` | TGI's / SGLang's introspection route, proxied |
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { ReplicaLease } from '../core/replicaLease';
 import { ConfigPushSchema, type ErrorBody, type ReplicaList } from '../models';
+import { claimForPush, leaseRouter } from './leaseHttp';
 import type { Supervisor } from './supervisor';
 
 export interface AgentAppOptions {
@@ -25,6 +28,8 @@ export interface AgentAppOptions {
   advertiseUrl?: string;
   /** Timeout of proxied requests; default 10 s. */
   proxyTimeoutMs?: number;
+  /** Which rollout holds this replica; default a fresh one on the wall clock (tests inject a clock). */
+  lease?: ReplicaLease;
 }
 
 function sendError(res: Response, status: number, code: string, message: string, details: ErrorBody['error']['details'] = []): void {
@@ -35,6 +40,7 @@ function sendError(res: Response, status: number, code: string, message: string,
 export function createAgentApp(opts: AgentAppOptions): express.Express {
   const { supervisor } = opts;
   const proxyTimeoutMs = opts.proxyTimeoutMs ?? 10_000;
+  const lease = opts.lease ?? new ReplicaLease();
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -49,10 +55,13 @@ export function createAgentApp(opts: AgentAppOptions): express.Express {
       const details = parsed.error.issues.map((i) => ({ field: i.path.length > 0 ? i.path.join('.') : 'body', message: i.message }));
       return sendError(res, 400, 'invalid_request', `${details[0].field}: ${details[0].message}`, details);
     }
+    if (!claimForPush(lease, parsed.data, res)) return;
     const outcome = await supervisor.push(parsed.data);
     if (outcome.status === 200) return void res.status(200).json(outcome.config);
     sendError(res, outcome.status, outcome.code, outcome.message, outcome.details);
   });
+
+  app.use(leaseRouter(() => lease));
 
   app.get('/servetune/v1/replicas', (req, res) => {
     const self = opts.advertiseUrl ?? `${req.protocol}://${req.get('host') ?? req.socket.localAddress}`;

@@ -1,7 +1,8 @@
 /**
  * The `servetune` command line. Each subcommand lives in its own file and registers itself on the
- * program: `analyze` works offline; `start`, `status`, `list`, `approve`, `reject`, `promote`, `abort` and `watch` talk to
- * the gateway (cli/gateway.ts: SERVETUNE_URL, SERVETUNE_TOKEN). `run` never throws and never prints a
+ * program: `analyze` works offline; `start`, `status`, `list`, `approve`, `reject`, `promote`, `abort` and
+ * `watch` talk to the gateway (cli/gateway.ts: SERVETUNE_URL, SERVETUNE_TOKEN); `release-lease` talks to
+ * replicas' agents. `run` never throws and never prints a
  * stack trace: user errors are one line on stderr with exit code 1 (bad input, gateway error) or 2 (bad
  * command line); `watch` exits 3 when the rollout ends other than completed.
  *
@@ -18,6 +19,7 @@ import { CliError, CliExit, EXIT, oneLine, processIO, type CliIO } from './io';
 import { registerList } from './list';
 import { registerPromote } from './promote';
 import { registerReject } from './reject';
+import { registerReleaseLease } from './releaseLease';
 import { registerStart } from './start';
 import { registerStatus } from './status';
 import { registerWatch } from './watch';
@@ -39,6 +41,7 @@ export function buildProgram(io: CliIO = processIO, gateway: GatewayDeps = defau
   registerAbort(program, io, gateway);
   registerWatch(program, io, gateway);
   registerAgent(program, io);
+  registerReleaseLease(program, io);
   return program;
 }
 

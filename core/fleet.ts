@@ -37,7 +37,7 @@ export function rangeSize(range: ReplicaRange): number {
 }
 
 /** Configs are equal when their revision and args are; args compare by their JSON (key order from one source). */
-function sameConfig(a: ReplicaConfig, b: ReplicaConfig): boolean {
+export function sameConfig(a: ReplicaConfig, b: ReplicaConfig): boolean {
   return a.revision === b.revision && a.engine === b.engine && JSON.stringify(a.engine_args) === JSON.stringify(b.engine_args);
 }
 

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ConfigPushSchema, FaultSchema, LoadSchema, type ReplicaList } from '../models';
+import { claimForPush, leaseRouter } from '../agent/leaseHttp';
 import type { SimDeployment } from './deployment';
 import { sendError, sendInvalid, zodDetails } from './http';
 
@@ -58,6 +59,8 @@ function replicaRouter(deployment: SimDeployment, options: DeploymentAppOptions)
   router.put('/servetune/v1/config', express.json({ limit: '1mb' }), (req, res) => {
     const parsed = ConfigPushSchema.safeParse(req.body);
     if (!parsed.success) return sendInvalid(res, zodDetails(parsed.error));
+    // The agent's lease: another rollout's live lease refuses the push before anything changes.
+    if (!claimForPush(deployment.replica(index(req))!.lease, parsed.data, res)) return;
     const result = deployment.pushConfig(index(req), parsed.data);
     if (result.status === 400) return sendInvalid(res, result.issues, 'invalid_engine_args');
     if (result.status === 422) return sendError(res, 422, 'apply_failed', result.reason);
@@ -67,6 +70,8 @@ function replicaRouter(deployment: SimDeployment, options: DeploymentAppOptions)
     if (result.changed && options.applyDelayMs > 0) setTimeout(reply, options.applyDelayMs);
     else reply();
   });
+
+  router.use(leaseRouter((req) => deployment.replica(index(req))?.lease));
 
   return router;
 }

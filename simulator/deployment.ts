@@ -23,6 +23,8 @@ export interface SimDeploymentOptions {
   replicas: number;
   /** Monotonic clock in milliseconds (performance.now() by default). */
   now: () => number;
+  /** Wall clock of the replicas' leases (their expiry is a time of day); Date.now by default. */
+  leaseClock?: () => number;
 }
 
 /**
@@ -47,7 +49,7 @@ export class SimDeployment {
     const dl = opts.engine.defaultLoad;
     this.load = { ...dl, requests_per_second: (dl.requests_per_second * opts.replicas) / REFERENCE_REPLICAS };
     const t = this.now();
-    this.replicas = Array.from({ length: opts.replicas }, (_, i) => new SimReplica(i, `${this.baseUrl}/replicas/${i}`, opts.engine, t));
+    this.replicas = Array.from({ length: opts.replicas }, (_, i) => new SimReplica(i, `${this.baseUrl}/replicas/${i}`, opts.engine, t, opts.leaseClock));
   }
 
   addresses(): string[] {

@@ -1,3 +1,4 @@
+import { ReplicaLease } from '../core/replicaLease';
 import type { EngineArgs, ReplicaConfig } from '../models';
 import { advanceAccumulated, emptyAccumulated } from './accumulator';
 import { INITIAL_REVISION } from './degrade';
@@ -13,6 +14,8 @@ export class SimReplica {
   engineArgs: EngineArgs;
   configPushes = 0;
   readonly accumulated: Accumulated;
+  /** Which rollout holds this replica, as its agent would keep it (docs/replica-leases.md). */
+  readonly lease: ReplicaLease;
   private lastAdvancedMs: number;
 
   constructor(
@@ -20,7 +23,9 @@ export class SimReplica {
     readonly address: string,
     readonly engine: EngineModel,
     nowMs: number,
+    leaseClock: () => number = Date.now,
   ) {
+    this.lease = new ReplicaLease(leaseClock);
     this.engineArgs = { ...engine.defaultArgs };
     this.accumulated = emptyAccumulated(engine.histogramBuckets);
     this.lastAdvancedMs = nowMs;

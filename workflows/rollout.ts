@@ -28,6 +28,8 @@ import { checkDecisionPayload, DECISION_FIELDS, isPastDeadline, type CheckedDeci
 import { describeRefusal } from '../core/rolloutWhereabouts';
 import { closeOpenStages } from '../core/stageRecords';
 import { configAt, restoreGroups, type ConfigRun, type FleetRef } from '../core/fleet';
+import { leaseSecondsFor, MAX_LEASE_SECONDS } from '../core/replicaLease';
+import { mixedConfigProblem } from '../core/uniformConfig';
 import { healthGate } from '../core/healthGate';
 import { withDefaults } from '../core/healthScore';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
@@ -84,6 +86,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   /** How activities find the replicas again; set once they are discovered. */
   let fleet: FleetRef = { instance_id: input.instance_id, count: 0, digest: '' };
   let promotions = 0;
+  /** How long each push claims its replica for this rollout (docs/replica-leases.md). */
+  const leaseSeconds = leaseSecondsFor(input, MAX_LEASE_SECONDS);
 
   setHandler(getStateQuery, () => state);
 
@@ -226,7 +230,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     update({ current_step: 'rollback' });
     const targets = [...changed.values()];
     try {
-      if (targets.length > 0) await pushes.rollbackReplicas({ groups: restoreGroups(targets) });
+      if (targets.length > 0) await pushes.rollbackReplicas({ groups: restoreGroups(targets), lease_seconds: leaseSeconds });
     } catch (err) {
       return finish('failed', { error_message: `${reason}; rollback incomplete: ${failureMessage(err)}` });
     }
@@ -246,6 +250,9 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     fleet = { instance_id: input.instance_id, replicas: input.replicas, count: replicas.length, digest: discovered.digest };
     const configs = await reads.readReplicaConfigs({ fleet });
     update({ replicas });
+    // Plans start from one config; a fleet left half-changed is refused before anything is pushed.
+    const mixed = mixedConfigProblem(configs);
+    if (mixed && patched('refuse-mixed-configs')) return finish('failed', { error_message: mixed });
     const everyReplica = { from: 0, to: replicas.length };
     const baselineStart = await reads.sampleFleet({ engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source });
     await condition(() => abortRequest !== null, toMs(Math.min(input.monitoring_duration_seconds, MAX_BASELINE_SECONDS)));
@@ -320,6 +327,23 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     log.error('rollout step failed', { error: message, step: state.current_step });
     if (changed.size > 0) return await rollback(`${message}`);
     return finish('failed', { error_message: message });
+  } finally {
+    await releaseLeases();
+  }
+
+  /**
+   * However the rollout ends (completed, rolled back, failed, cancelled), it lets go of the replicas
+   * it changed, so the next rollout need not wait for the leases to expire. A terminated rollout runs
+   * no code: its leases stay until they expire or an operator releases them (docs/replica-leases.md).
+   */
+  async function releaseLeases(): Promise<void> {
+    if (changed.size === 0 || !patched('release-replica-leases')) return;
+    try {
+      await CancellationScope.nonCancellable(() => reads.releaseReplicas({ addresses: [...changed.keys()] }));
+    } catch (err) {
+      // The outcome stands; the leases lapse on their own.
+      log.warn('releasing replica leases failed', { error: failureMessage(err) });
+    }
   }
 
   /** rollout_stage → monitor_stage → health gate. Returns the stage's score, or why it failed. */
@@ -338,7 +362,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
       // Recorded before the push: a push that half-happened must still be undone.
       changed.set(state.replicas[i], { address: state.replicas[i], revision: previous.revision, engine_args: previous.engine_args });
     }
-    await pushes.applyConfig({ fleet, range: stage.addedRange, revision: plan.revision, engine_args: plan.engine_args });
+    await pushes.applyConfig({ fleet, range: stage.addedRange, revision: plan.revision, engine_args: plan.engine_args, lease_seconds: leaseSeconds });
     if (abortRequest) return endStage(record, null, abortMessage());
 
     update({ current_step: 'monitor_stage' });

@@ -198,6 +198,14 @@ describe('servetune agent supervising the simulator (vLLM)', () => {
     expect(rolledBack).toEqual({ restored: 1 });
     expect(await run(activities.readReplicaConfigs, { fleet })).toEqual([previous]);
 
+    // The pushes claimed the replica for the calling rollout (the mock's workflow id); a push from
+    // elsewhere is refused until the rollout's end releases it.
+    expect((await http.get(`${agent.url}/servetune/v1/lease`)).data).toMatchObject({ holder: 'test' });
+    expect((await put(agent, 'someone-else', { max_num_seqs: 64 })).status).toBe(409);
+    expect(await run(activities.releaseReplicas, { addresses: [agent.url] })).toEqual({ released: 1, held_by_others: 0 });
+    expect(await run(activities.releaseReplicas, { addresses: [agent.url] })).toEqual({ released: 0, held_by_others: 0 });
+    expect((await http.get(`${agent.url}/servetune/v1/lease`)).data).toEqual({ holder: null, expires_at: null });
+
     // A fleet reference whose digest no longer matches is refused rather than pushed to.
     await expect(run(activities.applyConfig, { fleet: { ...fleet, digest: 'stale' }, range: all, revision: 'act-2', engine_args: previous.engine_args })).rejects.toMatchObject({
       type: 'FleetChanged',

@@ -3,6 +3,7 @@
  * 24-hour approval timeout pass in seconds of wall-clock time, with the same workflow code.
  */
 import { WorkflowFailedError } from '@temporalio/client';
+import axios from 'axios';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RolloutRequestSchema, type RolloutRequestInput, type WorkflowState } from '../../models';
 import { getStateQuery, ROLLOUT_WORKFLOW_TYPE } from '../../workflows/definitions';
@@ -73,6 +74,9 @@ test('cancelling a rollout mid-stage still rolls back the replicas it changed', 
   } while (state.current_step !== 'monitor_stage' && Date.now() < deadline);
   expect(state.current_stage).toBe('50%');
   expect((await stack.simState(deployment)).replicas.filter((r) => r.revision !== 'initial')).toHaveLength(5);
+  const leases = async () => Promise.all([0, 5].map(async (i) => (await axios.get(`${deployment}/replicas/${i}/servetune/v1/lease`)).data.holder));
+  // The changed replicas are the rollout's (docs/replica-leases.md); the others are free.
+  expect(await leases()).toEqual([handle.workflowId, null]);
 
   await handle.cancel();
   await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
@@ -80,4 +84,6 @@ test('cancelling a rollout mid-stage still rolls back the replicas it changed', 
   expect(final.status).toBe('rolled_back');
   expect(final.error_message).toBe('Rollout cancelled, rolled back changes');
   expect((await stack.simState(deployment)).replicas.every((r) => r.revision === 'initial')).toBe(true);
+  // Cancelled, it still let go of them.
+  expect(await leases()).toEqual([null, null]);
 });

@@ -1,0 +1,162 @@
+/**
+ * A worker upgrade does not strand an in-flight rollout (docs/upgrading.md). On a real dev server:
+ * a rollout starts on build A and waits for approval; build B's worker comes up and is made current;
+ * the approval then runs the rest of the rollout on A (it is pinned to A), and a rollout started after
+ * the switch runs on B. Both builds run the same bundle here; what tells them apart is the buildId each
+ * worker registers, and each worker's activities record which build ran them.
+ */
+import { Context } from '@temporalio/activity';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import axios from 'axios';
+import supertest from 'supertest';
+import { createActivities, type RolloutActivities } from '../../activities';
+import { createApp } from '../../api/app';
+import type { SimState, WorkflowState } from '../../models';
+import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
+import { createRolloutWorker } from '../../worker/createWorker';
+import { currentBuildId, setCurrentVersion } from '../../worker/currentVersion';
+import { deploymentGuardId } from '../../workflows/definitions';
+import { isTerminal } from '../helpers/stack';
+import { startDevServer, workflowBundle } from '../helpers/temporal';
+
+jest.setTimeout(180_000);
+
+const { VersioningBehavior } = temporal.api.enums.v1;
+
+interface ActivityCall {
+  build: string;
+  workflowId: string;
+  activity: string;
+}
+
+let env: TestWorkflowEnvironment;
+let sim: FleetSimulator;
+const running: Array<{ worker: Worker; done: Promise<void> }> = [];
+const calls: ActivityCall[] = [];
+const taskQueue = `upgrade-${Math.random().toString(36).slice(2)}`;
+const deploymentName = `servetune-upgrade-${Math.random().toString(36).slice(2)}`;
+const namespace = () => env.namespace ?? 'default';
+
+beforeAll(async () => {
+  env = await startDevServer();
+  sim = await createFleetSimulator({ deployments: [0, 1].map(() => ({ engine: 'vllm' as const, port: 0, replicas: 4 })) });
+});
+
+afterAll(async () => {
+  for (const r of running) r.worker.shutdown();
+  await Promise.all(running.map((r) => r.done));
+  await sim?.close();
+  await env?.teardown();
+});
+
+/** The real activities, each call recorded with the build of the worker that ran it. */
+function recordingActivities(build: string): RolloutActivities {
+  const real = createActivities();
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(real) as Array<[string, (...args: unknown[]) => unknown]>) {
+    wrapped[name] = (...args: unknown[]) => {
+      calls.push({ build, workflowId: Context.current().info.workflowExecution?.workflowId ?? 'none', activity: name });
+      return fn!(...args);
+    };
+  }
+  return wrapped as RolloutActivities;
+}
+
+async function startBuild(buildId: string): Promise<WorkerDeploymentVersion> {
+  const version = { deploymentName, buildId };
+  const worker = await createRolloutWorker({
+    connection: env.nativeConnection,
+    namespace: namespace(),
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    activities: recordingActivities(buildId),
+    deployment: version,
+  });
+  running.push({ worker, done: worker.run() });
+  // What worker/main.ts does at start-up: retried until the server has seen this version's pollers.
+  await setCurrentVersion(env.connection.workflowService, { namespace: namespace(), version, timeoutMs: 60_000 });
+  return version;
+}
+
+async function waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+      if (done(last)) return last;
+    } catch {
+      // not there yet (the rollout may not have been started by its guard)
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what}: not reached; last ${JSON.stringify(last)?.slice(0, 1000)}`);
+}
+
+/** The version a workflow is pinned to, as the server reports it. */
+async function pinning(workflowId: string): Promise<{ behavior: string; buildId: string | null }> {
+  const { raw } = await env.client.workflow.getHandle(workflowId).describe();
+  const info = raw.workflowExecutionInfo?.versioningInfo;
+  return {
+    behavior: VersioningBehavior[info?.behavior ?? 0],
+    buildId: info?.deploymentVersion?.buildId ?? null,
+  };
+}
+
+/** The builds whose workers completed the workflow's tasks, from its history. */
+async function workflowTaskBuilds(workflowId: string): Promise<string[]> {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  const builds = (history.events ?? [])
+    .map((e) => e.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId)
+    .filter((b): b is string => !!b);
+  return [...new Set(builds)];
+}
+
+test('an upgrade to a new build leaves the rollout waiting for approval on its own build, and new rollouts go to the new one', async () => {
+  const api = supertest(createApp(env.client, { taskQueue }));
+  const state = (id: string) => api.get(`/api/v1/workflows/${id}`).then((r) => r.body as WorkflowState);
+  const simState = async (i: number) => (await axios.get<SimState>(`${sim.deployments[i].url}/sim/v1/state`)).data;
+
+  await startBuild('A');
+  expect(await currentBuildId(env.connection.workflowService, namespace(), deploymentName)).toBe('A');
+
+  const started = await api.post('/api/v1/workflows').send({ instance_type: 'vllm', instance_id: sim.deployments[0].url, requires_approval: true, monitoring_duration_seconds: 1 });
+  expect(started.status).toBe(201);
+  const first = started.body.workflow_id as string;
+  await waitFor('first rollout awaits approval', () => state(first), (s) => s.status === 'awaiting_approval');
+  expect(await pinning(first)).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'A' });
+  expect(await pinning(deploymentGuardId(sim.deployments[0].url))).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'A' });
+
+  // The upgrade: build B's worker starts and becomes current while A's rollout waits.
+  await startBuild('B');
+  expect(await currentBuildId(env.connection.workflowService, namespace(), deploymentName)).toBe('B');
+  const callsBeforeApproval = calls.length;
+
+  const approved = await api.post(`/api/v1/workflows/${first}/approve`).send({ approved_by: 'admin' });
+  expect(approved.status).toBe(200);
+  const firstDone = await waitFor('first rollout ends', () => state(first), isTerminal);
+  expect(firstDone.status).toBe('completed');
+  expect(firstDone.rollout_history.map((s) => s.status)).toEqual(['success', 'success', 'success']);
+  expect((await simState(0)).replicas.every((r) => r.revision === firstDone.optimization_plan!.revision)).toBe(true);
+  // Everything after the approval ran on A: its activities and its workflow tasks.
+  const firstAfterApproval = calls.slice(callsBeforeApproval).filter((c) => c.workflowId === first);
+  expect(firstAfterApproval.length).toBeGreaterThan(0);
+  expect(new Set(firstAfterApproval.map((c) => c.build))).toEqual(new Set(['A']));
+  expect(await workflowTaskBuilds(first)).toEqual(['A']);
+  expect(await pinning(first)).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'A' });
+
+  // A rollout started after the switch runs on B.
+  const second = await api.post('/api/v1/workflows').send({ instance_type: 'vllm', instance_id: sim.deployments[1].url, requires_approval: false, monitoring_duration_seconds: 1 });
+  expect(second.status).toBe(201);
+  const secondId = second.body.workflow_id as string;
+  const secondDone = await waitFor('second rollout ends', () => state(secondId), isTerminal);
+  expect(secondDone.status).toBe('completed');
+  expect(await pinning(secondId)).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'B' });
+  expect(await workflowTaskBuilds(secondId)).toEqual(['B']);
+  const secondCalls = calls.filter((c) => c.workflowId === secondId);
+  expect(secondCalls.length).toBeGreaterThan(0);
+  expect(new Set(secondCalls.map((c) => c.build))).toEqual(new Set(['B']));
+});

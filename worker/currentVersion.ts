@@ -1,0 +1,49 @@
+/**
+ * Makes a Worker Deployment Version current: new rollouts (and their guards) start on it from then on,
+ * while rollouts already pinned to an older version stay there. The server refuses a version none of
+ * whose workers it has seen poll yet, so a worker calls this after it starts polling and retries until
+ * the server has registered it. Same effect as
+ * `temporal worker deployment set-current-version --deployment-name <name> --build-id <id>`.
+ */
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+
+type WorkflowService = temporal.api.workflowservice.v1.WorkflowService;
+
+export interface SetCurrentVersionOptions {
+  namespace: string;
+  version: WorkerDeploymentVersion;
+  /** How long to wait for the server to see the version's pollers (default 60 s). */
+  timeoutMs?: number;
+  identity?: string;
+}
+
+/** gRPC FAILED_PRECONDITION / NOT_FOUND: the version (or the deployment) is not registered yet. */
+function isNotRegisteredYet(err: unknown): boolean {
+  const code = (err as { code?: number }).code;
+  return code === 9 || code === 5;
+}
+
+export async function setCurrentVersion(service: WorkflowService, opts: SetCurrentVersionOptions): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    try {
+      await service.setWorkerDeploymentCurrentVersion({
+        namespace: opts.namespace,
+        deploymentName: opts.version.deploymentName,
+        buildId: opts.version.buildId,
+        identity: opts.identity ?? 'servetune-worker',
+      });
+      return;
+    } catch (err) {
+      if (!isNotRegisteredYet(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** The build ID new workflows on the deployment go to, or null while none is current. */
+export async function currentBuildId(service: WorkflowService, namespace: string, deploymentName: string): Promise<string | null> {
+  const res = await service.describeWorkerDeployment({ namespace, deploymentName });
+  return res.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId || null;
+}

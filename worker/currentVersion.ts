@@ -6,7 +6,7 @@
  * `temporal worker deployment set-current-version --deployment-name <name> --build-id <id>`.
  */
 import type { WorkerDeploymentVersion } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 
 type WorkflowService = temporal.api.workflowservice.v1.WorkflowService;
 
@@ -46,4 +46,15 @@ export async function setCurrentVersion(service: WorkflowService, opts: SetCurre
 export async function currentBuildId(service: WorkflowService, namespace: string, deploymentName: string): Promise<string | null> {
   const res = await service.describeWorkerDeployment({ namespace, deploymentName });
   return res.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId || null;
+}
+
+/**
+ * `CURRENT`, `DRAINING` (no longer current, pinned workflows still open), `DRAINED` (none open: its workers
+ * can stop), `INACTIVE`, ... as `temporal worker deployment describe-version` shows it. The server refreshes
+ * drainage periodically (matching.wv.VersionDrainageStatusRefreshInterval, after a visibility grace period).
+ */
+export async function versionStatus(service: WorkflowService, namespace: string, version: WorkerDeploymentVersion): Promise<string> {
+  const res = await service.describeWorkerDeploymentVersion({ namespace, deploymentVersion: version });
+  const status = res.workerDeploymentVersionInfo?.status ?? 0;
+  return temporal.api.enums.v1.WorkerDeploymentVersionStatus[status].replace('WORKER_DEPLOYMENT_VERSION_STATUS_', '');
 }

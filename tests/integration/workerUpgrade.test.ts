@@ -17,7 +17,7 @@ import { createApp } from '../../api/app';
 import type { SimState, WorkflowState } from '../../models';
 import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
 import { createRolloutWorker } from '../../worker/createWorker';
-import { currentBuildId, setCurrentVersion } from '../../worker/currentVersion';
+import { currentBuildId, setCurrentVersion, versionStatus } from '../../worker/currentVersion';
 import { deploymentGuardId } from '../../workflows/definitions';
 import { isTerminal } from '../helpers/stack';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
@@ -120,7 +120,7 @@ test('an upgrade to a new build leaves the rollout waiting for approval on its o
   const state = (id: string) => api.get(`/api/v1/workflows/${id}`).then((r) => r.body as WorkflowState);
   const simState = async (i: number) => (await axios.get<SimState>(`${sim.deployments[i].url}/sim/v1/state`)).data;
 
-  await startBuild('A');
+  const buildA = await startBuild('A');
   expect(await currentBuildId(env.connection.workflowService, namespace(), deploymentName)).toBe('A');
 
   const started = await api.post('/api/v1/workflows').send({ instance_type: 'vllm', instance_id: sim.deployments[0].url, requires_approval: true, monitoring_duration_seconds: 1 });
@@ -133,6 +133,8 @@ test('an upgrade to a new build leaves the rollout waiting for approval on its o
   // The upgrade: build B's worker starts and becomes current while A's rollout waits.
   await startBuild('B');
   expect(await currentBuildId(env.connection.workflowService, namespace(), deploymentName)).toBe('B');
+  // What an operator checks before stopping A's workers: A still has a pinned rollout open.
+  expect(await versionStatus(env.connection.workflowService, namespace(), buildA)).toBe('DRAINING');
   const callsBeforeApproval = calls.length;
 
   const approved = await api.post(`/api/v1/workflows/${first}/approve`).send({ approved_by: 'admin' });
@@ -147,6 +149,8 @@ test('an upgrade to a new build leaves the rollout waiting for approval on its o
   expect(new Set(firstAfterApproval.map((c) => c.build))).toEqual(new Set(['A']));
   expect(await workflowTaskBuilds(first)).toEqual(['A']);
   expect(await pinning(first)).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'A' });
+  // With its rollout and guard closed, A is drained: its workers may stop.
+  await waitFor('build A drained', () => versionStatus(env.connection.workflowService, namespace(), buildA), (s) => s === 'DRAINED');
 
   // A rollout started after the switch runs on B.
   const second = await api.post('/api/v1/workflows').send({ instance_type: 'vllm', instance_id: sim.deployments[1].url, requires_approval: false, monitoring_duration_seconds: 1 });

@@ -85,3 +85,13 @@ test("interpolation follows compose's rules", () => {
   expect([...missing]).toEqual(['R']);
   expect(errors).toEqual([]);
 });
+
+test('the worker is a versioned build of the servetune deployment that makes itself current by default', () => {
+  const doc = parse(readFileSync(composeFile, 'utf8'), { merge: true });
+  const env = doc.services.worker.environment;
+  expect(env.SERVETUNE_DEPLOYMENT_NAME).toBe('servetune');
+  expect(env.SERVETUNE_WORKER_VERSIONING ?? 'on').toBe('on');
+  const run = (vars: Record<string, string>) => interpolate(env.SERVETUNE_SET_CURRENT_VERSION, vars, new Set(), 'worker', []);
+  expect(run({})).toBe('on');
+  expect(run({ SERVETUNE_SET_CURRENT_VERSION: 'off' })).toBe('off');
+});

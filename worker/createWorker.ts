@@ -51,6 +51,17 @@ export function workflowBundleCode(bundle: WorkflowBundleOption): string {
   return 'code' in bundle ? bundle.code : readFileSync(bundle.codePath, 'utf8');
 }
 
+/**
+ * Every workflow a versioned worker runs is PINNED to its build: a rollout (and the guard that started it)
+ * runs to the end on the code that started it, so an upgrade never replays an in-flight rollout on new code.
+ * The guard is pinned too: it starts the rollout in its first task and only waits after that, so a claim
+ * drains with its rollout and never replays on another build. Set here, as the worker's default, not with
+ * `setWorkflowOptions` in workflows/: an annotated workflow fails every task on an unversioned worker
+ * ("versioning behavior cannot be specified without deployment options"), and unversioned workers remain
+ * supported (SERVETUNE_WORKER_VERSIONING=off, the test stacks).
+ */
+export const VERSIONING_BEHAVIOR = 'PINNED' as const;
+
 export interface RolloutWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -67,7 +78,8 @@ export interface RolloutWorkerOptions {
   metrics?: WorkerMetrics;
   /**
    * The Worker Deployment Version this worker serves (worker/deploymentVersion.ts). With it the worker only
-   * takes tasks of workflows routed to this version: rollouts pinned to it, and new ones while it is current.
+   * takes tasks of workflows routed to this version: rollouts pinned to it, and new ones while it is current;
+   * the workflows it runs are pinned to it (VERSIONING_BEHAVIOR).
    * Without it the worker is unversioned (tests that do not exercise upgrades).
    */
   deployment?: WorkerDeploymentVersion;
@@ -98,7 +110,6 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<W
     // workflowModules only applies when the worker bundles; pre-built bundles carry them already.
     interceptors: { activity: [metrics.activityInterceptor], ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }) },
     sinks: metrics.sinks,
-    // Workflows say their own behaviour (workflows/index.ts); PINNED is the default for any that forget.
-    ...(opts.deployment ? { workerDeploymentOptions: { useWorkerVersioning: true, version: opts.deployment, defaultVersioningBehavior: 'PINNED' } } : {}),
+    ...(opts.deployment ? { workerDeploymentOptions: { useWorkerVersioning: true, version: opts.deployment, defaultVersioningBehavior: VERSIONING_BEHAVIOR } } : {}),
   });
 }

@@ -5,6 +5,8 @@
  * the switch runs on B. Both builds run the same bundle here; what tells them apart is the buildId each
  * worker registers, and each worker's activities record which build ran them.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -16,7 +18,11 @@ import { createActivities, type RolloutActivities } from '../../activities';
 import { createApp } from '../../api/app';
 import type { SimState, WorkflowState } from '../../models';
 import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
+import { version as packageVersion } from '../../package.json';
+import { TSX } from '../../scripts/processes';
+import { PROJECT_ROOT } from '../../scripts/temporalBinaries';
 import { createRolloutWorker } from '../../worker/createWorker';
+import { buildIdFor } from '../../worker/deploymentVersion';
 import { currentBuildId, setCurrentVersion, versionStatus } from '../../worker/currentVersion';
 import { deploymentGuardId } from '../../workflows/definitions';
 import { isTerminal } from '../helpers/stack';
@@ -35,6 +41,7 @@ interface ActivityCall {
 let env: TestWorkflowEnvironment;
 let sim: FleetSimulator;
 const running: Array<{ worker: Worker; done: Promise<void> }> = [];
+const spawned: ChildProcess[] = [];
 const calls: ActivityCall[] = [];
 const taskQueue = `upgrade-${Math.random().toString(36).slice(2)}`;
 const deploymentName = `servetune-upgrade-${Math.random().toString(36).slice(2)}`;
@@ -42,11 +49,12 @@ const namespace = () => env.namespace ?? 'default';
 
 beforeAll(async () => {
   env = await startDevServer();
-  sim = await createFleetSimulator({ deployments: [0, 1].map(() => ({ engine: 'vllm' as const, port: 0, replicas: 4 })) });
+  sim = await createFleetSimulator({ deployments: [0, 1, 2].map(() => ({ engine: 'vllm' as const, port: 0, replicas: 4 })) });
 });
 
 afterAll(async () => {
-  for (const r of running) r.worker.shutdown();
+  for (const child of spawned) if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
+  for (const r of running) if (r.worker.getState() === 'RUNNING') r.worker.shutdown();
   await Promise.all(running.map((r) => r.done));
   await sim?.close();
   await env?.teardown();
@@ -65,18 +73,26 @@ function recordingActivities(build: string): RolloutActivities {
   return wrapped as RolloutActivities;
 }
 
-async function startBuild(buildId: string): Promise<WorkerDeploymentVersion> {
-  const version = { deploymentName, buildId };
+/** A worker of `build` (unversioned when `deployment` is null) on `queue`, with recording activities. */
+async function startWorker(queue: string, build: string, deployment: WorkerDeploymentVersion | null): Promise<{ worker: Worker; done: Promise<void> }> {
   const worker = await createRolloutWorker({
     connection: env.nativeConnection,
     namespace: namespace(),
-    taskQueue,
+    taskQueue: queue,
     workflowBundle: workflowBundle(),
-    activities: recordingActivities(buildId),
-    deployment: version,
+    activities: recordingActivities(build),
+    deployment: deployment ?? undefined,
   });
-  running.push({ worker, done: worker.run() });
-  // What worker/main.ts does at start-up: retried until the server has seen this version's pollers.
+  const r = { worker, done: worker.run() };
+  running.push(r);
+  return r;
+}
+
+/** A worker of build `buildId` of the deployment `name`, made current as worker/main.ts does at start-up. */
+async function startBuild(buildId: string, queue = taskQueue, name = deploymentName): Promise<WorkerDeploymentVersion> {
+  const version = { deploymentName: name, buildId };
+  await startWorker(queue, buildId, version);
+  // Retried until the server has seen this version's pollers.
   await setCurrentVersion(env.connection.workflowService, { namespace: namespace(), version, timeoutMs: 60_000 });
   return version;
 }
@@ -163,4 +179,59 @@ test('an upgrade to a new build leaves the rollout waiting for approval on its o
   const secondCalls = calls.filter((c) => c.workflowId === secondId);
   expect(secondCalls.length).toBeGreaterThan(0);
   expect(new Set(secondCalls.map((c) => c.build))).toEqual(new Set(['B']));
+});
+
+test('a rollout started by an unversioned worker (the 0.1.0 release) finishes on the first versioned build', async () => {
+  const queue = `${taskQueue}-migrate`;
+  const api = supertest(createApp(env.client, { taskQueue: queue }));
+  const state = (id: string) => api.get(`/api/v1/workflows/${id}`).then((r) => r.body as WorkflowState);
+  const old = await startWorker(queue, 'unversioned', null);
+
+  const started = await api.post('/api/v1/workflows').send({ instance_type: 'vllm', instance_id: sim.deployments[2].url, requires_approval: true, monitoring_duration_seconds: 1 });
+  expect(started.status).toBe(201);
+  const id = started.body.workflow_id as string;
+  await waitFor('rollout awaits approval', () => state(id), (s) => s.status === 'awaiting_approval');
+  expect((await pinning(id)).buildId).toBeNull();
+
+  // The upgrade: the first versioned build becomes current, and the unversioned worker is stopped.
+  await startBuild('first-versioned', queue, `${deploymentName}-migrate`);
+  old.worker.shutdown();
+  await old.done;
+  const callsBeforeApproval = calls.length;
+
+  const approved = await api.post(`/api/v1/workflows/${id}/approve`).send({ approved_by: 'admin' });
+  expect(approved.status).toBe(200);
+  const done = await waitFor('rollout ends', () => state(id), isTerminal);
+  expect(done.status).toBe('completed');
+  // It replayed its unversioned history on the new build (what tests/histories/ guards) and stayed there.
+  const after = calls.slice(callsBeforeApproval).filter((c) => c.workflowId === id);
+  expect(after.length).toBeGreaterThan(0);
+  expect(new Set(after.map((c) => c.build))).toEqual(new Set(['first-versioned']));
+  expect(await pinning(id)).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'first-versioned' });
+});
+
+test('npm run worker registers its build (package version + bundle hash) and makes it current', async () => {
+  const name = `${deploymentName}-main`;
+  const bundlePath = process.env.SERVETUNE_TEST_WORKFLOW_BUNDLE!;
+  const child = spawn(TSX, ['worker/main.ts'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      TEMPORAL_ADDRESS: env.address,
+      TASK_QUEUE: `${taskQueue}-main`,
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      WORKER_METRICS_PORT: '0',
+      TEMPORAL_SDK_METRICS_PORT: '0',
+      SERVETUNE_DEPLOYMENT_NAME: name,
+      SERVETUNE_BUILD_ID: '',
+    },
+    stdio: 'ignore',
+    detached: true,
+  });
+  spawned.push(child);
+  const expected = buildIdFor(packageVersion, readFileSync(bundlePath, 'utf8'));
+  const current = await waitFor('the worker process makes its build current', () => currentBuildId(env.connection.workflowService, namespace(), name), (b) => b !== null, 120_000);
+  expect(current).toBe(expected);
+  expect(await versionStatus(env.connection.workflowService, namespace(), { deploymentName: name, buildId: expected })).toBe('CURRENT');
 });

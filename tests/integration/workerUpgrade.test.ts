@@ -2,15 +2,16 @@
  * A worker upgrade does not strand an in-flight rollout (docs/upgrading.md). On a real dev server:
  * a rollout starts on build A and waits for approval; build B's worker comes up and is made current;
  * the approval then runs the rest of the rollout on A (it is pinned to A), and a rollout started after
- * the switch runs on B. Both builds run the same bundle here; what tells them apart is the buildId each
- * worker registers, and each worker's activities record which build ran them.
+ * the switch runs on B. B runs tests/fixtures/incompatibleBuild, whose rollout cannot replay A's histories
+ * (an unguarded timer first): the test proves that too, so A's rollout completing shows it never ran on B.
+ * Each worker's activities record which build ran them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import axios from 'axios';
 import supertest from 'supertest';
@@ -21,7 +22,7 @@ import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet
 import { version as packageVersion } from '../../package.json';
 import { TSX } from '../../scripts/processes';
 import { PROJECT_ROOT } from '../../scripts/temporalBinaries';
-import { createRolloutWorker } from '../../worker/createWorker';
+import { createRolloutWorker, WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/createWorker';
 import { buildIdFor } from '../../worker/deploymentVersion';
 import { currentBuildId, setCurrentVersion, versionStatus } from '../../worker/currentVersion';
 import { deploymentGuardId } from '../../workflows/definitions';
@@ -74,12 +75,12 @@ function recordingActivities(build: string): RolloutActivities {
 }
 
 /** A worker of `build` (unversioned when `deployment` is null) on `queue`, with recording activities. */
-async function startWorker(queue: string, build: string, deployment: WorkerDeploymentVersion | null): Promise<{ worker: Worker; done: Promise<void> }> {
+async function startWorker(queue: string, build: string, deployment: WorkerDeploymentVersion | null, bundle: WorkflowBundle = workflowBundle()): Promise<{ worker: Worker; done: Promise<void> }> {
   const worker = await createRolloutWorker({
     connection: env.nativeConnection,
     namespace: namespace(),
     taskQueue: queue,
-    workflowBundle: workflowBundle(),
+    workflowBundle: bundle,
     activities: recordingActivities(build),
     deployment: deployment ?? undefined,
   });
@@ -89,9 +90,9 @@ async function startWorker(queue: string, build: string, deployment: WorkerDeplo
 }
 
 /** A worker of build `buildId` of the deployment `name`, made current as worker/main.ts does at start-up. */
-async function startBuild(buildId: string, queue = taskQueue, name = deploymentName): Promise<WorkerDeploymentVersion> {
+async function startBuild(buildId: string, queue = taskQueue, name = deploymentName, bundle?: WorkflowBundle): Promise<WorkerDeploymentVersion> {
   const version = { deploymentName: name, buildId };
-  await startWorker(queue, buildId, version);
+  await startWorker(queue, buildId, version, bundle);
   // Retried until the server has seen this version's pollers.
   await setCurrentVersion(env.connection.workflowService, { namespace: namespace(), version, timeoutMs: 60_000 });
   return version;
@@ -110,6 +111,22 @@ async function waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => 
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${what}: not reached; last ${JSON.stringify(last)?.slice(0, 1000)}`);
+}
+
+let bBundle: WorkflowBundle | undefined;
+
+/** Build B's workflow code: today's, with a rollout that is not replay-compatible (tests/fixtures/incompatibleBuild). */
+async function incompatibleBundle(): Promise<WorkflowBundle> {
+  if (!bBundle) {
+    const quiet = () => undefined;
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../fixtures/incompatibleBuild/workflows'),
+      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+      logger: { trace: quiet, debug: quiet, info: quiet, warn: quiet, error: console.error, log: quiet },
+    });
+    bBundle = { code };
+  }
+  return bBundle;
 }
 
 /** The version a workflow is pinned to, as the server reports it. */
@@ -147,7 +164,7 @@ test('an upgrade to a new build leaves the rollout waiting for approval on its o
   expect(await pinning(deploymentGuardId(sim.deployments[0].url))).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'A' });
 
   // The upgrade: build B's worker starts and becomes current while A's rollout waits.
-  await startBuild('B');
+  await startBuild('B', taskQueue, deploymentName, await incompatibleBundle());
   expect(await currentBuildId(env.connection.workflowService, namespace(), deploymentName)).toBe('B');
   // What an operator checks before stopping A's workers: A still has a pinned rollout open.
   expect(await versionStatus(env.connection.workflowService, namespace(), buildA)).toBe('DRAINING');
@@ -165,6 +182,9 @@ test('an upgrade to a new build leaves the rollout waiting for approval on its o
   expect(new Set(firstAfterApproval.map((c) => c.build))).toEqual(new Set(['A']));
   expect(await workflowTaskBuilds(first)).toEqual(['A']);
   expect(await pinning(first)).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'A' });
+  // B could not have continued it: A's history of this rollout does not replay on B's code.
+  const firstHistory = await env.client.workflow.getHandle(first).fetchHistory();
+  await expect(Worker.runReplayHistory({ workflowBundle: await incompatibleBundle() }, firstHistory, first)).rejects.toThrow(/[Nn]ondetermin/);
   // With its rollout and guard closed, A is drained: its workers may stop.
   await waitFor('build A drained', () => versionStatus(env.connection.workflowService, namespace(), buildA), (s) => s === 'DRAINED');
 

@@ -129,6 +129,15 @@ async function incompatibleBundle(): Promise<WorkflowBundle> {
   return bBundle;
 }
 
+async function openWorkflowsPinnedTo(version: WorkerDeploymentVersion): Promise<string[]> {
+  const query = `TemporalWorkerDeploymentVersion = '${version.deploymentName}:${version.buildId}' AND ExecutionStatus = 'Running'`;
+  return waitFor(`visibility lists ${query}`, async () => {
+    const ids: string[] = [];
+    for await (const wf of env.client.workflow.list({ query })) ids.push(wf.workflowId);
+    return ids.sort();
+  }, (ids) => ids.length === 2, 30_000);
+}
+
 /** The version a workflow is pinned to, as the server reports it. */
 async function pinning(workflowId: string): Promise<{ behavior: string; buildId: string | null }> {
   const { raw } = await env.client.workflow.getHandle(workflowId).describe();
@@ -168,6 +177,8 @@ test('an upgrade to a new build leaves the rollout waiting for approval on its o
   expect(await currentBuildId(env.connection.workflowService, namespace(), deploymentName)).toBe('B');
   // What an operator checks before stopping A's workers: A still has a pinned rollout open.
   expect(await versionStatus(env.connection.workflowService, namespace(), buildA)).toBe('DRAINING');
+  // ...and which: the visibility query docs/upgrading.md gives operators.
+  expect(await openWorkflowsPinnedTo(buildA)).toEqual([deploymentGuardId(sim.deployments[0].url), first].sort());
   const callsBeforeApproval = calls.length;
 
   const approved = await api.post(`/api/v1/workflows/${first}/approve`).send({ approved_by: 'admin' });

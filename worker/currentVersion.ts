@@ -7,6 +7,7 @@
  */
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { currentVersionStep, type CurrentVersionStep } from '../core/currentVersion';
 
 type WorkflowService = temporal.api.workflowservice.v1.WorkflowService;
 
@@ -57,4 +58,26 @@ export async function versionStatus(service: WorkflowService, namespace: string,
   const res = await service.describeWorkerDeploymentVersion({ namespace, deploymentVersion: version });
   const status = res.workerDeploymentVersionInfo?.status ?? 0;
   return temporal.api.enums.v1.WorkerDeploymentVersionStatus[status].replace('WORKER_DEPLOYMENT_VERSION_STATUS_', '');
+}
+
+/**
+ * What worker/main.ts does at start-up: waits until the server has registered this worker's build, then
+ * makes it current unless it was current before and has been replaced (core/currentVersion.ts). Answers
+ * what it found.
+ */
+export async function claimCurrentVersion(service: WorkflowService, opts: SetCurrentVersionOptions): Promise<CurrentVersionStep> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    let status: string;
+    try {
+      status = await versionStatus(service, opts.namespace, opts.version);
+    } catch (err) {
+      if (!isNotRegisteredYet(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    const step = currentVersionStep(status);
+    if (step === 'set_current') await setCurrentVersion(service, { ...opts, timeoutMs: Math.max(1_000, deadline - Date.now()) });
+    return step;
+  }
 }

@@ -4,7 +4,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { connectWithRetry } from '../runtime/connect';
 import { logger } from '../runtime/logger';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, intFromEnv, temporalSettings } from '../runtime/settings';
-import { setCurrentVersion } from './currentVersion';
+import { claimCurrentVersion } from './currentVersion';
 import { createRolloutWorker, loadWorkflowBundle, workflowBundleCode } from './createWorker';
 import { deploymentVersionFromEnv, setsCurrentVersion } from './deploymentVersion';
 import { createWorkerMetrics } from './metrics';
@@ -62,8 +62,12 @@ async function main(): Promise<void> {
   const running = worker.run();
   if (makeCurrent && deployment) {
     // New rollouts go to this build from now on; rollouts pinned to older builds stay on their workers.
-    setCurrentVersion(connection.workflowService, { namespace: settings.namespace, version: deployment }).then(
-      () => logger.info(versionLog, 'this build is now the current version: new rollouts start on it'),
+    // A replaced build's worker coming back (a restart mid-upgrade) does not take over again.
+    claimCurrentVersion(connection.workflowService, { namespace: settings.namespace, version: deployment }).then(
+      (step) =>
+        step === 'replaced'
+          ? logger.warn(versionLog, 'this build was current before and has been replaced: it only finishes its pinned rollouts (set-current-version makes it current again)')
+          : logger.info(versionLog, 'this build is now the current version: new rollouts start on it'),
       (err: Error) => logger.error({ err, ...versionLog }, 'could not make this build the current version; set it with `temporal worker deployment set-current-version`'),
     );
   }

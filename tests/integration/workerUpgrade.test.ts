@@ -24,7 +24,7 @@ import { TSX } from '../../scripts/processes';
 import { PROJECT_ROOT } from '../../scripts/temporalBinaries';
 import { createRolloutWorker, WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/createWorker';
 import { buildIdFor } from '../../worker/deploymentVersion';
-import { currentBuildId, setCurrentVersion, versionStatus } from '../../worker/currentVersion';
+import { claimCurrentVersion, currentBuildId, setCurrentVersion, versionStatus } from '../../worker/currentVersion';
 import { deploymentGuardId } from '../../workflows/definitions';
 import { isTerminal } from '../helpers/stack';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
@@ -179,6 +179,9 @@ test('an upgrade to a new build leaves the rollout waiting for approval on its o
   expect(await versionStatus(env.connection.workflowService, namespace(), buildA)).toBe('DRAINING');
   // ...and which: the visibility query docs/upgrading.md gives operators.
   expect(await openWorkflowsPinnedTo(buildA)).toEqual([deploymentGuardId(sim.deployments[0].url), first].sort());
+  // A worker of A restarting now (worker/main.ts's start-up step) does not undo the upgrade.
+  expect(await claimCurrentVersion(env.connection.workflowService, { namespace: namespace(), version: buildA })).toBe('replaced');
+  expect(await currentBuildId(env.connection.workflowService, namespace(), deploymentName)).toBe('B');
   const callsBeforeApproval = calls.length;
 
   const approved = await api.post(`/api/v1/workflows/${first}/approve`).send({ approved_by: 'admin' });

@@ -12,9 +12,15 @@ import { version as packageVersion } from '../package.json';
 /** Deployment name when SERVETUNE_DEPLOYMENT_NAME is unset: every servetune worker on the task queue. */
 export const DEFAULT_DEPLOYMENT_NAME = 'servetune';
 
-/** `0.1.0-3f9a1c0b2d4e`: readable release, then 12 hex digits of the bundle's SHA-256. */
+/**
+ * `0.1.0-3f9a1c0b2d4e`: readable release, then 12 hex digits of the SHA-256 of the bundle's code. The
+ * inline source map is left out: it holds the absolute paths of the sources, so the same code built in
+ * another directory (another host, another checkout) would otherwise count as another build.
+ */
 export function buildIdFor(release: string, bundleCode: string): string {
-  const hash = createHash('sha256').update(bundleCode).digest('hex').slice(0, 12);
+  const mapAt = bundleCode.lastIndexOf('\n//# sourceMappingURL=');
+  const code = mapAt >= 0 ? bundleCode.slice(0, mapAt) : bundleCode;
+  const hash = createHash('sha256').update(code).digest('hex').slice(0, 12);
   return `${release}-${hash}`;
 }
 

@@ -6,6 +6,8 @@ describe('buildIdFor', () => {
     ['same release, same bundle: same build', ['0.1.0', 'code'], ['0.1.0', 'code'], true],
     ['a changed workflow bundle: a new build', ['0.1.0', 'code'], ['0.1.0', 'code!'], false],
     ['a new release of the same bundle: a new build', ['0.1.0', 'code'], ['0.2.0', 'code'], false],
+    ['the same code built elsewhere (source map paths differ): same build', ['0.1.0', 'code\n//# sourceMappingURL=data:/a/x'], ['0.1.0', 'code\n//# sourceMappingURL=data:/b/x'], true],
+    ['changed code with the same source map: a new build', ['0.1.0', 'code\n//# sourceMappingURL=data:/a/x'], ['0.1.0', 'code2\n//# sourceMappingURL=data:/a/x'], false],
   ] as const)('%s', (_name, a, b, same) => {
     expect(buildIdFor(a[0], a[1]) === buildIdFor(b[0], b[1])).toBe(same);
   });

@@ -9,6 +9,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { intFromEnv, temporalSettings } from '../runtime/settings';
+import { readFileSync } from 'node:fs';
+import { deploymentVersionFromEnv } from '../worker/deploymentVersion';
 import { compiledPath, ensureBuilt, WORKFLOW_BUNDLE } from './build';
 import { NODE_FLAGS, spawnNamed, splitHostPort, waitForPort } from './processes';
 import { ensureTemporalBinaries } from './temporalBinaries';
@@ -58,7 +60,8 @@ async function main(): Promise<void> {
   if (embedded) run('temporal', 'scripts/temporal.ts', { TEMPORAL_PORT: String(temporalPort), TEMPORAL_IP: temporalHost });
   await waitForPort(temporalHost, temporalPort, 60_000, 'Temporal');
   run('sim', 'simulator/main.ts', {}, NODE_FLAGS.sim);
-  run('worker', 'worker/main.ts', FROM_SOURCE ? {} : { WORKFLOW_BUNDLE_PATH: process.env.WORKFLOW_BUNDLE_PATH || WORKFLOW_BUNDLE }, NODE_FLAGS.worker);
+  const bundlePath = FROM_SOURCE ? null : process.env.WORKFLOW_BUNDLE_PATH || WORKFLOW_BUNDLE;
+  run('worker', 'worker/main.ts', bundlePath ? { WORKFLOW_BUNDLE_PATH: bundlePath } : {}, NODE_FLAGS.worker);
   run('api', 'api/main.ts', {}, NODE_FLAGS.api);
   await Promise.all([
     ...Object.values(simPorts).map((port) => waitForPort('127.0.0.1', port, 30_000, 'fleet simulator')),
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
       'servetune is up:',
       `  REST gateway     http://${apiHost}:${apiPort}/api/v1/workflows`,
       `  Temporal         ${settings.address} (namespace ${settings.namespace}, task queue ${settings.taskQueue})`,
+      `  worker build     ${workerBuild(bundlePath)}`,
       embedded ? `  Temporal Web UI  http://${temporalHost}:${uiPort}` : '',
       `  simulated vLLM   http://127.0.0.1:${simPorts.vllm}  (replicas: /servetune/v1/replicas)`,
       `  simulated TGI    http://127.0.0.1:${simPorts.tgi}`,
@@ -80,6 +84,17 @@ async function main(): Promise<void> {
       .filter((l) => l !== '')
       .join('\n'),
   );
+}
+
+/** What the worker registers as (docs/upgrading.md): it computes the same from the same bundle. */
+function workerBuild(bundlePath: string | null): string {
+  if (!bundlePath) return 'bundled by the worker at start-up (its log names the build ID)';
+  try {
+    const version = deploymentVersionFromEnv(readFileSync(bundlePath, 'utf8'));
+    return version ? `${version.deploymentName}:${version.buildId} (new rollouts are pinned to it)` : 'unversioned (SERVETUNE_WORKER_VERSIONING=off)';
+  } catch (err) {
+    return `unknown (${(err as Error).message})`;
+  }
 }
 
 process.on('SIGINT', () => stopAll(0));

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { NativeConnection, Worker, type BundleOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import { bundleWorkflowCode, NativeConnection, Worker, type BundleOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type RolloutActivities } from '../activities';
 import { logger } from '../runtime/logger';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../runtime/settings';
@@ -32,6 +33,35 @@ export const WORKFLOW_BUNDLE_OPTIONS = {
   webpackConfigHook: withoutSourcesContent,
 } satisfies Partial<BundleOptions>;
 
+const quiet = () => undefined;
+
+/**
+ * The bundle the worker will run: the pre-built one at `codePath` (read by the SDK), or one made now with
+ * WORKFLOW_BUNDLE_OPTIONS.
+ */
+export async function loadWorkflowBundle(codePath?: string): Promise<WorkflowBundleOption> {
+  if (codePath) return { codePath };
+  const logger = { trace: quiet, debug: quiet, info: quiet, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m), log: quiet };
+  const { code } = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger });
+  return { code };
+}
+
+/** The bundle's text, from which the worker's default build ID is derived (worker/deploymentVersion.ts). */
+export function workflowBundleCode(bundle: WorkflowBundleOption): string {
+  return 'code' in bundle ? bundle.code : readFileSync(bundle.codePath, 'utf8');
+}
+
+/**
+ * Every workflow a versioned worker runs is PINNED to its build: a rollout (and the guard that started it)
+ * runs to the end on the code that started it, so an upgrade never replays an in-flight rollout on new code.
+ * The guard is pinned too: it starts the rollout in its first task and only waits after that, so a claim
+ * drains with its rollout and never replays on another build. Set here, as the worker's default, not with
+ * `setWorkflowOptions` in workflows/: an annotated workflow fails every task on an unversioned worker
+ * ("versioning behavior cannot be specified without deployment options"), and unversioned workers remain
+ * supported (SERVETUNE_WORKER_VERSIONING=off, the test stacks).
+ */
+export const VERSIONING_BEHAVIOR = 'PINNED' as const;
+
 export interface RolloutWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -46,12 +76,18 @@ export interface RolloutWorkerOptions {
   maxCachedWorkflows?: number;
   /** Rollout and activity metrics (and the activities' base logger); a private registry when absent. */
   metrics?: WorkerMetrics;
+  /**
+   * The Worker Deployment Version this worker serves (worker/deploymentVersion.ts). With it the worker only
+   * takes tasks of workflows routed to this version: rollouts pinned to it, and new ones while it is current;
+   * the workflows it runs are pinned to it (VERSIONING_BEHAVIOR).
+   * Without it the worker is unversioned (tests that do not exercise upgrades).
+   */
+  deployment?: WorkerDeploymentVersion;
 }
 
 function bundleHasMetricsInterceptor(bundle: WorkflowBundleOption): boolean {
   try {
-    const code = 'code' in bundle ? bundle.code : readFileSync(bundle.codePath, 'utf8');
-    return code.includes(ROLLOUT_METRICS_MARKER);
+    return workflowBundleCode(bundle).includes(ROLLOUT_METRICS_MARKER);
   } catch {
     return true; // unreadable here: let Worker.create report it
   }
@@ -74,5 +110,6 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<W
     // workflowModules only applies when the worker bundles; pre-built bundles carry them already.
     interceptors: { activity: [metrics.activityInterceptor], ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }) },
     sinks: metrics.sinks,
+    ...(opts.deployment ? { workerDeploymentOptions: { useWorkerVersioning: true, version: opts.deployment, defaultVersioningBehavior: VERSIONING_BEHAVIOR } } : {}),
   });
 }

@@ -4,7 +4,9 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { connectWithRetry } from '../runtime/connect';
 import { logger } from '../runtime/logger';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, intFromEnv, temporalSettings } from '../runtime/settings';
-import { createRolloutWorker } from './createWorker';
+import { claimCurrentVersion } from './currentVersion';
+import { createRolloutWorker, loadWorkflowBundle, workflowBundleCode } from './createWorker';
+import { deploymentVersionFromEnv, setsCurrentVersion } from './deploymentVersion';
 import { createWorkerMetrics } from './metrics';
 import { startMetricsServer } from './metricsServer';
 import { parseSdkLogLevel, PinoSdkLogger } from './sdkLogger';
@@ -38,19 +40,38 @@ async function main(): Promise<void> {
         })
       : null;
 
+  // A pre-built bundle (`WORKFLOW_BUNDLE_PATH`) skips webpack at start-up: restarts take a second.
+  const workflowBundle = await loadWorkflowBundle(process.env.WORKFLOW_BUNDLE_PATH || undefined);
+  // SERVETUNE_DEPLOYMENT_NAME / SERVETUNE_BUILD_ID (default: package version + bundle hash); docs/upgrading.md.
+  const deployment = deploymentVersionFromEnv(workflowBundleCode(workflowBundle));
+  const makeCurrent = deployment !== null && setsCurrentVersion();
+
   const connection = await connectWithRetry(() => NativeConnection.connect({ address: settings.address }), `Temporal at ${settings.address}`);
   const worker = await createRolloutWorker({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     maxCachedWorkflows: intFromEnv(process.env.WORKER_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CACHED_WORKFLOWS),
-    // A pre-built bundle (`WORKFLOW_BUNDLE_PATH`) skips webpack at start-up: restarts take a second.
-    workflowBundle: process.env.WORKFLOW_BUNDLE_PATH ? { codePath: process.env.WORKFLOW_BUNDLE_PATH } : undefined,
+    workflowBundle,
     metrics,
+    deployment: deployment ?? undefined,
   });
-  logger.info({ ...settings, metrics: metricsServer?.url ?? 'off', sdk_metrics: sdkMetrics ? `${sdkHost}:${sdkPort}` : 'off' }, 'worker polling');
+  const versionLog = deployment ? { deployment_name: deployment.deploymentName, build_id: deployment.buildId } : { versioning: 'off' };
+  logger.info({ ...settings, ...versionLog, metrics: metricsServer?.url ?? 'off', sdk_metrics: sdkMetrics ? `${sdkHost}:${sdkPort}` : 'off' }, 'worker polling');
   // Worker.run() resolves after SIGINT/SIGTERM once in-flight tasks finish (the SDK installs the handlers).
-  await worker.run();
+  const running = worker.run();
+  if (makeCurrent && deployment) {
+    // New rollouts go to this build from now on; rollouts pinned to older builds stay on their workers.
+    // A replaced build's worker coming back (a restart mid-upgrade) does not take over again.
+    claimCurrentVersion(connection.workflowService, { namespace: settings.namespace, version: deployment }).then(
+      (step) =>
+        step === 'replaced'
+          ? logger.warn(versionLog, 'this build was current before and has been replaced: it only finishes its pinned rollouts (set-current-version makes it current again)')
+          : logger.info(versionLog, 'this build is now the current version: new rollouts start on it'),
+      (err: Error) => logger.error({ err, ...versionLog }, 'could not make this build the current version; set it with `temporal worker deployment set-current-version`'),
+    );
+  }
+  await running;
   await connection.close();
   await metricsServer?.close();
   logger.info('worker stopped');

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
+import { VERSION_DRAINAGE_DYNAMIC_CONFIG } from '../../scripts/devServer';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/searchAttributes';
 
 let runtimeInstalled = false;
@@ -23,13 +24,17 @@ function binary(envVar: string): string {
   return p;
 }
 
-/** A real Temporal dev server (the CLI's start-dev), with the rollout's search attributes registered. */
+/**
+ * A real Temporal dev server (the CLI's start-dev), with the rollout's search attributes registered and
+ * version drainage refreshed every few seconds as `npm run temporal` does (tests/integration/workerUpgrade.test.ts).
+ */
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: binary('TEMPORAL_CLI_PATH') },
       searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      extraArgs: VERSION_DRAINAGE_DYNAMIC_CONFIG,
     },
   });
 }

@@ -1,11 +1,10 @@
 /**
  * The seed plan's six scenarios, end to end over REST: a real Temporal dev server, the real worker
  * and activities, and the fleet simulator over HTTP. With RECORD_HISTORIES=1 each scenario's
- * history is written to tests/histories/ for the replay test.
+ * history is written to tests/histories/<package version>/ for the replay test (never over an existing file).
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import axios from 'axios';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -13,6 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowState } from '../../models';
 import { deploymentGuardId } from '../../workflows/definitions';
 import { isTerminal, startStack, waitForState, type Stack } from '../helpers/stack';
+import { historyPathToRecord } from '../helpers/histories';
 import { startDevServer } from '../helpers/temporal';
 
 jest.setTimeout(120_000);
@@ -46,7 +46,7 @@ async function startRollout(body: Record<string, unknown>): Promise<string> {
 async function recordHistory(name: string, workflowId: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-  writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), historyToJSON(history));
+  writeFileSync(historyPathToRecord(name), historyToJSON(history));
 }
 
 async function revisions(deployment: string): Promise<string[]> {

@@ -104,3 +104,13 @@ test('servetune services run the compiled build under an init, restart, and have
     expect(svc.ports.some((p: string) => p.endsWith(`:${port}`))).toBe(true);
   }
 });
+
+test('the worker is a versioned build of the servetune deployment that makes itself current by default', () => {
+  const doc = parse(readFileSync(composeFile, 'utf8'), { merge: true });
+  const env = doc.services.worker.environment;
+  expect(env.SERVETUNE_DEPLOYMENT_NAME).toBe('servetune');
+  expect(env.SERVETUNE_WORKER_VERSIONING ?? 'on').toBe('on');
+  const run = (vars: Record<string, string>) => interpolate(env.SERVETUNE_SET_CURRENT_VERSION, vars, new Set(), 'worker', []);
+  expect(run({})).toBe('on');
+  expect(run({ SERVETUNE_SET_CURRENT_VERSION: 'off' })).toBe('off');
+});

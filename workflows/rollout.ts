@@ -6,6 +6,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -29,6 +30,7 @@ import { describeCanaryFailure } from '../core/canaryJudge';
 import { configAt, restoreGroups, type ConfigRun, type FleetRef } from '../core/fleet';
 import { healthGate } from '../core/healthGate';
 import { withDefaults } from '../core/healthScore';
+import { canonicalDeploymentKey } from '../core/targetAddress';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
 import { planStages, type PlannedStage } from '../core/stagePlan';
 import { isTerminalStatus, monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../core/transitions';
@@ -191,7 +193,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   }
 
   upsertSearchAttributes([
-    { key: DEPLOYMENT_KEY, value: input.instance_id },
+    // One value per deployment however it was spelled, so a search by deployment finds all its rollouts.
+    { key: DEPLOYMENT_KEY, value: patched('canonical-deployment-key') ? canonicalDeploymentKey(input.instance_id) : input.instance_id },
     { key: ENGINE_KEY, value: input.instance_type },
   ]);
 

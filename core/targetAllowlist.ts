@@ -87,7 +87,7 @@ function nameMatches(entry: { name: string; wildcard: boolean }, host: string): 
   return entry.wildcard ? host.endsWith(`.${entry.name}`) : host === entry.name;
 }
 
-export type TargetDecision = { allowed: true; listedByExactName: boolean } | { allowed: false; reason: string };
+export type TargetDecision = { allowed: true } | { allowed: false; reason: string };
 
 /** May a request go to this target (before any DNS)? Always-refused targets first, then the allowlist. */
 export function checkTarget(target: TargetAddress, allowlist: Allowlist): TargetDecision {
@@ -100,20 +100,21 @@ export function checkTarget(target: TargetAddress, allowlist: Allowlist): Target
     const where = ip ? `${formatIp(ip)} port ${target.port}` : `${target.host} port ${target.port}`;
     return { allowed: false, reason: `${where} is not in the allowed targets (SERVETUNE_ALLOWED_TARGETS=${allowlist.spec})` };
   }
-  return { allowed: true, listedByExactName: match.kind === 'name' && !match.wildcard };
+  return { allowed: true };
 }
 
 /**
- * May the worker connect to `address`, which a host name allowed by `checkTarget` resolved to? An
+ * May the worker connect to `address`, which `host` (allowed by `checkTarget`) resolved to? An
  * always-refused address never; otherwise a name listed exactly may resolve anywhere, a name
  * allowed through a wildcard only into the listed addresses and networks.
  */
-export function checkResolvedAddress(address: string, allowlist: Allowlist, listedByExactName: boolean): string | null {
+export function checkResolvedAddress(host: string, address: string, allowlist: Allowlist): string | null {
   const ip = parseIp(address);
   if (!ip) return `resolved to ${address}, which is not an IP address`;
   const refused = alwaysRefusedAddress(ip);
   if (refused) return `resolved to ${formatIp(unmapIpv4(ip))}, ${refused}, never a target`;
-  if (listedByExactName) return null;
+  const name = host.toLowerCase().replace(/\.$/, '');
+  if (allowlist.entries.some((e) => e.kind === 'name' && !e.wildcard && e.name === name)) return null;
   const inNetwork = allowlist.entries.some((e) => e.kind === 'network' && cidrContains(e.network, ip));
   return inNetwork ? null : `resolved to ${formatIp(unmapIpv4(ip))}, outside the allowed addresses and networks (SERVETUNE_ALLOWED_TARGETS=${allowlist.spec})`;
 }

@@ -8,7 +8,7 @@
  * test with "safety net" instead of sending a packet anywhere).
  */
 import net from 'node:net';
-import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AxiosInstance } from 'axios';
 import { agentConfigTarget } from '../../activities/configTarget';
 import { discoverReplicaList } from '../../activities/discovery';
@@ -218,7 +218,7 @@ describe('redirects are never followed, and no remote body reaches an error', ()
   let status = 302;
   beforeAll(async () => {
     internal = await startLoopbackServer((_req, res) => void res.end(SECRET));
-    redirector = await startLoopbackServer((_req: http.IncomingMessage, res: http.ServerResponse) => {
+    redirector = await startLoopbackServer((_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(status, { location: `${internal.url}/admin/config`, 'content-type': 'text/plain' });
       res.end(`${SECRET}: moved to the admin page`);
     });

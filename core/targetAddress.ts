@@ -30,7 +30,8 @@ function fail(problem: string): TargetParse {
 
 function parseHost(raw: string): { host: string; ip: IpAddress | null } | string {
   if (raw.startsWith('[')) {
-    const v6 = raw.endsWith(']') ? parseIpv6(raw.slice(1, -1)) : null;
+    // `raw` is `[...]`: parseTarget cut it at the closing bracket.
+    const v6 = parseIpv6(raw.slice(1, -1));
     if (!v6) return `host ${raw} is not an IPv6 address`;
     const ip = unmapIpv4(v6);
     return { host: formatIp(ip), ip };
@@ -58,6 +59,7 @@ export function parseTarget(input: string): TargetParse {
   const rawPath = slash < 0 ? '' : rest.slice(slash);
   if (authority.includes('@')) return fail('must not contain user information (user@host)');
 
+  if (authority.startsWith('[') && !authority.includes(']')) return fail(`${authority} lacks the closing bracket of its IPv6 address`);
   const portAt = authority.startsWith('[') ? authority.indexOf(']') + 1 : authority.lastIndexOf(':');
   if (!authority.startsWith('[') && authority.indexOf(':') !== portAt) return fail('must write an IPv6 address in brackets ([::1]:8000)');
   const hasPort = portAt > 0 && authority[portAt] === ':';

@@ -253,8 +253,8 @@ const ERROR_EXAMPLES = {
     { field: 'instance_id', message: '10.0.0.7 port 8000 is not in the allowed targets (SERVETUNE_ALLOWED_TARGETS=localhost,127.0.0.0/8,::1)' },
     { field: 'replicas[3]', message: '169.254.169.254 is a link-local address (cloud metadata services live at 169.254.169.254), never a target' },
   ]),
-  rollout_in_progress: err('rollout_in_progress', `Deployment 127.0.0.1:8000 (http://localhost:8000) already has a rollout in progress: ${ID}`, [
-    { field: 'instance_id', message: `rollout ${ID} is in progress` },
+  rollout_in_progress: err('rollout_in_progress', `Deployment 127.0.0.1:8000 already has a rollout in progress: ${ID}`, [
+    { field: 'instance_id', message: `rollout ${ID} is in progress on deployment http://localhost:8000` },
   ]),
   not_awaiting_approval: err('not_awaiting_approval', `Rollout ${ID} is rolling_out (monitor_stage), not awaiting approval`),
   not_awaiting_promotion: err('not_awaiting_promotion', `Rollout ${ID} is rolling_out (monitor_stage), not awaiting promotion`),

@@ -93,8 +93,8 @@ export class RolloutService {
         await sleep(100);
         return this.start(req, startedBy, attempt + 1);
       }
-      throw new HttpError(409, 'rollout_in_progress', `Deployment ${req.instance_id} (${deploymentKey}) already has a rollout in progress: ${holder}`, [
-        { field: 'instance_id', message: `rollout ${holder} is in progress` },
+      throw new HttpError(409, 'rollout_in_progress', `Deployment ${req.instance_id} already has a rollout in progress: ${holder}`, [
+        { field: 'instance_id', message: `rollout ${holder} is in progress on deployment ${deploymentKey}` },
       ]);
     }
     return this.pendingState(claim, new Date());

@@ -36,7 +36,7 @@ test('three spellings of one deployment at once: one 201, two 409 naming the win
   for (const lost of answers.filter((a) => a.status === 409)) {
     expect(lost.body.error.code).toBe('rollout_in_progress');
     expect(lost.body.error.message).toContain(winner);
-    expect(lost.body.error.message).toContain('(http://localhost:23000)');
+    expect(lost.body.error.details).toEqual([{ field: 'instance_id', message: `rollout ${winner} is in progress on deployment http://localhost:23000` }]);
   }
 
   // Later spellings lose too; another port is another deployment.

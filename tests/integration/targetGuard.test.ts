@@ -128,6 +128,16 @@ function hostile(port: number): Array<[string, string]> {
     ['loopback look-alike name', `localhost.evil.example:${port}`],
     ['CRLF', `127.0.0.1:${port}\r\nX-Injected: 1`],
     ['dot-dot path', `http://127.0.0.1:${port}/../admin`],
+    ['IPv4-mapped metadata in hex groups', `[::ffff:a9fe:a9fe]:${port}`],
+    ['IPv6 link-local, upper case', `http://[FE80::abcd]:${port}`],
+    ['multicast', `224.0.0.1:${port}`],
+    ['broadcast', `255.255.255.255:${port}`],
+    ['javascript scheme', `javascript://127.0.0.1:${port}`],
+    ['encoded dot-dot path', `http://127.0.0.1:${port}/%2e%2e/admin`],
+    ['IPv6 outside the allowlist', `[2001:db8::1]:${port}`],
+    ['public address outside the allowlist', `8.8.8.8:${port}`],
+    ['bare metadata name', `metadata:${port}`],
+    ['backslash', `http://127.0.0.1:${port}\\@evil.example`],
     ['allowed wildcard name resolving to metadata', `meta.wild.test:${port}`],
     ['allowed wildcard name resolving outside the networks', `private.wild.test:${port}`],
     ['one of several resolved addresses is metadata', `mixed.wild.test:${port}`],
@@ -142,7 +152,7 @@ const asUrl = (address: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? a
 
 describe('hostile targets: refused by every activity path, no request sent', () => {
   const table = hostile(1);
-  test(`the table has ${table.length} targets`, () => expect(table.length).toBeGreaterThanOrEqual(30));
+  test(`the table has ${table.length} targets`, () => expect(table.length).toBeGreaterThanOrEqual(40));
 
   describe.each(hostile(0).map(([what], i) => [what, i] as const))('%s', (_what, i) => {
     const address = () => hostile(trap.port)[i][1];

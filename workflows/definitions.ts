@@ -29,7 +29,7 @@ export interface ClaimRequest {
   request: RolloutRequest;
   /** The authenticated subject (or `anonymous`) that asked for the rollout. */
   started_by: string;
-  /** The deployment however it was spelled (`canonicalDeploymentKey`); absent in claims made before it existed. */
+  /** The deployment's key, one however it is spelled (`canonicalDeploymentKey`); absent in claims made before it existed. */
   deployment_key?: string;
 }
 

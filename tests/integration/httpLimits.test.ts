@@ -9,7 +9,7 @@ import { agentConfigTarget } from '../../activities/configTarget';
 import { scrapeReplica } from '../../activities/fleetSampler';
 import { createTargetHttpClient, DeadlineExceededError, ResponseTooLargeError } from '../../activities/httpClient';
 import { DEFAULT_ALLOWED_TARGETS, parseAllowlist } from '../../core/targetAllowlist';
-import { DEFAULT_HTTP_LIMITS } from '../../runtime/targetSettings';
+import { DEFAULT_HTTP_LIMITS, httpLimitsFromEnv } from '../../runtime/targetSettings';
 import { eventually, startLoopbackServer, type LoopbackServer } from '../helpers/loopbackServer';
 
 jest.setTimeout(60_000);
@@ -166,4 +166,21 @@ describe('a 50 MB metrics page is refused with bounded memory', () => {
     await noConnectionsLeft(page);
     console.info(`50 MB page ${announce ? 'with' : 'without'} Content-Length: RSS growth ${growthMiB.toFixed(1)} MiB, ${(sent / 1024 / 1024).toFixed(1)} MiB sent`);
   });
+});
+
+test('the limits come from the environment, and a smaller cap refuses a page the default admits', async () => {
+  expect(httpLimitsFromEnv({})).toEqual({ readDeadlineMs: 15_000, pushDeadlineMs: 600_000, maxResponseBytes: 8 * 1024 * 1024 });
+  const limits = httpLimitsFromEnv({ SERVETUNE_READ_DEADLINE_MS: '2500', SERVETUNE_PUSH_DEADLINE_MS: '90000', SERVETUNE_MAX_RESPONSE_BYTES: '4096' });
+  expect(limits).toEqual({ readDeadlineMs: 2500, pushDeadlineMs: 90_000, maxResponseBytes: 4096 });
+  expect(httpLimitsFromEnv({ SERVETUNE_MAX_RESPONSE_BYTES: 'lots', SERVETUNE_READ_DEADLINE_MS: '0' })).toEqual({ ...DEFAULT_HTTP_LIMITS, readDeadlineMs: 1 });
+
+  const body = `# TYPE vllm:num_requests_running gauge\n${Array.from({ length: 300 }, (_, i) => `vllm:num_requests_running{engine="${i}"} 1\n`).join('')}`;
+  const page = await startLoopbackServer((_req, res) => void res.end(body));
+  try {
+    const small = createTargetHttpClient({ ...limits, allowlist });
+    await expect(scrapeReplica(small, 'vllm', page.url)).rejects.toThrow('answer larger than the 4096-byte cap (SERVETUNE_MAX_RESPONSE_BYTES)');
+    await expect(scrapeReplica(http, 'vllm', page.url)).resolves.toMatchObject({ at_ms: expect.any(Number) });
+  } finally {
+    await page.close();
+  }
 });

@@ -5,8 +5,9 @@ import { replicaUrl } from './replicaAddress';
 
 /** Where a replica's engine config is read and pushed. One implementation per kind of target. */
 export interface ConfigTarget {
-  read(address: string): Promise<ReplicaConfig>;
-  push(address: string, push: ConfigPush): Promise<ReplicaConfig>;
+  /** `signal` stops the request at once (the HTTP client adds the running activity's own). */
+  read(address: string, signal?: AbortSignal): Promise<ReplicaConfig>;
+  push(address: string, push: ConfigPush, signal?: AbortSignal): Promise<ReplicaConfig>;
   /** Ends `holder`'s lease on the replica; idempotent. Another holder's lease is left alone and reported. */
   release(address: string, holder: string): Promise<LeaseReleaseOutcome>;
 }
@@ -31,13 +32,15 @@ export function leaseHeldBy(err: unknown): { holder: string; expires_at: string 
  */
 export function agentConfigTarget(http: AxiosInstance, applyTimeoutMs: number): ConfigTarget {
   return {
-    async read(address) {
-      const res = await http.get(replicaUrl(address, '/servetune/v1/config'));
+    async read(address, signal) {
+      const res = await http.get(replicaUrl(address, '/servetune/v1/config'), { signal });
       return ReplicaConfigSchema.parse(res.data);
     },
-    async push(address, push) {
+    async push(address, push, signal) {
+      // The target's HTTP client (activities/httpClient.ts) takes `timeout` as the push's total deadline.
       const res = await http.put(replicaUrl(address, '/servetune/v1/config'), ConfigPushSchema.parse(push), {
         timeout: applyTimeoutMs,
+        signal,
       });
       return ReplicaConfigSchema.parse(res.data);
     },

@@ -1,13 +1,22 @@
 import type { AxiosInstance } from 'axios';
 import type { EngineType } from '../models';
-import { mergeSamples, scrapeTextToSample, type EngineSample } from '../metrics';
+import { mergeSamples, MetricsParseError, scrapeTextToSample, type EngineSample } from '../metrics';
+import { activityLog } from './log';
 import { mapWithConcurrency } from './concurrency';
 import { replicaUrl } from './replicaAddress';
 
 /** Reads one replica's /metrics page into the engine-neutral cumulative sample. */
-export async function scrapeReplica(http: AxiosInstance, engine: EngineType, address: string): Promise<EngineSample> {
-  const res = await http.get<string>(replicaUrl(address, '/metrics'), { responseType: 'text', transformResponse: (d) => d });
-  return scrapeTextToSample(engine, String(res.data), Date.now());
+export async function scrapeReplica(http: AxiosInstance, engine: EngineType, address: string, signal?: AbortSignal): Promise<EngineSample> {
+  const res = await http.get<string>(replicaUrl(address, '/metrics'), { responseType: 'text', transformResponse: (d) => d, signal });
+  const text = String(res.data);
+  try {
+    return scrapeTextToSample(engine, text, Date.now());
+  } catch (err) {
+    if (!(err instanceof MetricsParseError)) throw err;
+    // The page's text stays out of the error (it may be any internal page): the line number and size do not.
+    activityLog().debug({ replica: address, err: err.message }, 'metrics page did not parse');
+    throw new Error(`metrics page of ${address} is not Prometheus text: parse error at line ${err.line} (${Buffer.byteLength(text)} bytes)`);
+  }
 }
 
 /**
@@ -19,7 +28,8 @@ export async function sampleReplicas(
   engine: EngineType,
   replicas: string[],
   concurrency: number,
+  signal?: AbortSignal,
 ): Promise<EngineSample> {
-  const samples = await mapWithConcurrency(replicas, concurrency, (address) => scrapeReplica(http, engine, address));
+  const samples = await mapWithConcurrency(replicas, concurrency, (address) => scrapeReplica(http, engine, address, signal));
   return mergeSamples(samples);
 }

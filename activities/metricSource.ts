@@ -15,7 +15,7 @@ import { prometheusSource } from './prometheusSource';
 export interface MetricSource {
   readonly kind: MetricSourceConfig['type'];
   /** One merged, cumulative reading of `replicas` (shape and semantics of `sampleReplicas`). */
-  sample(engine: EngineType, replicas: string[]): Promise<EngineSample>;
+  sample(engine: EngineType, replicas: string[], signal?: AbortSignal): Promise<EngineSample>;
 }
 
 export interface MetricSourceDeps {
@@ -28,7 +28,7 @@ export interface MetricSourceDeps {
 export function scrapeSource(deps: MetricSourceDeps): MetricSource {
   return {
     kind: 'scrape',
-    sample: (engine, replicas) => sampleReplicas(deps.http, engine, replicas, deps.concurrency),
+    sample: (engine, replicas, signal) => sampleReplicas(deps.http, engine, replicas, deps.concurrency, signal),
   };
 }
 

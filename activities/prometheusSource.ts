@@ -45,6 +45,8 @@ import {
 import type { EngineType } from '../models/engine';
 import { PROMQL_MATCHERS } from '../models/metricSource';
 import type { MetricSource } from './metricSource';
+import { ResponseTooLargeError, TargetRefusedError } from './httpClient';
+import { activityLog } from './log';
 
 /** Metric-name prefixes each engine's adapter reads. */
 export const ENGINE_METRIC_PREFIXES: Readonly<Record<EngineType, readonly string[]>> = Object.freeze({
@@ -63,7 +65,11 @@ export interface PrometheusSourceOptions {
   jobSelector?: string;
   /** Queries longer than this go as a form-encoded POST instead of a GET URL (default 4000 chars). */
   maxGetQueryLength?: number;
+  /** Largest answer read (default 64 MiB): one answer holds the series of every replica sampled. */
+  maxAnswerBytes?: number;
 }
+
+const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export type PrometheusSourceErrorKind =
   | 'unreachable' // network error, 5xx, 503 timeouts: retrying may help
@@ -216,18 +222,25 @@ function ownLabels(metric: Record<string, string>, replicaLabel: string): Record
   return out;
 }
 
-function snippet(data: unknown): string {
+/** The size of an answer: its text stays out of errors (the URL may be any internal page); logged at debug level. */
+function sizeOf(data: unknown): string {
   const text = typeof data === 'string' ? data : JSON.stringify(data);
-  return (text ?? '').replace(/\s+/g, ' ').slice(0, 300);
+  activityLog().debug({ body: (text ?? '').slice(0, 300) }, 'Prometheus answer not understood');
+  return `${Buffer.byteLength(text ?? '')} bytes`;
+}
+
+/** Prometheus' `errorType` is one short word (`bad_data`, `timeout`); anything else is not repeated. */
+function errorTypeOf(value: unknown): string {
+  return typeof value === 'string' && /^[a-z_]{1,32}$/.test(value) ? value : 'error';
 }
 
 /** The query's result vector, or a `PrometheusSourceError` that says what went wrong and where. */
-async function runQuery(opts: PrometheusSourceOptions, base: string, query: string): Promise<PromVectorItem[]> {
+async function runQuery(opts: PrometheusSourceOptions, base: string, query: string, signal?: AbortSignal): Promise<PromVectorItem[]> {
   const endpoint = `${base}/api/v1/query`;
   const shown = query.length > 400 ? `${query.slice(0, 400)}…` : query;
   let res: AxiosResponse<unknown>;
   try {
-    const common = { validateStatus: () => true, responseType: 'json' as const };
+    const common = { validateStatus: () => true, responseType: 'json' as const, signal, maxContentLength: opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES };
     res =
       query.length > (opts.maxGetQueryLength ?? 4000)
         ? await opts.http.post(endpoint, new URLSearchParams({ query }).toString(), {
@@ -236,6 +249,7 @@ async function runQuery(opts: PrometheusSourceOptions, base: string, query: stri
           })
         : await opts.http.get(endpoint, { ...common, params: { query } });
   } catch (err) {
+    if (err instanceof TargetRefusedError || err instanceof ResponseTooLargeError) throw new PrometheusSourceError('config', `Prometheus at ${base}: ${err.message}`);
     const how = isAxiosError(err) ? `${err.code ?? 'network error'} ${err.message}` : (err as Error)?.message ?? String(err);
     throw new PrometheusSourceError('unreachable', `Prometheus at ${base} is unreachable: ${how}`);
   }
@@ -243,13 +257,14 @@ async function runQuery(opts: PrometheusSourceOptions, base: string, query: stri
   const isApi = body !== null && typeof body === 'object' && (body.status === 'success' || body.status === 'error');
   if (!isApi) {
     const kind = res.status >= 500 ? 'unreachable' : 'bad_answer';
-    throw new PrometheusSourceError(kind, `Prometheus at ${base} did not answer as the query API (HTTP ${res.status}): ${snippet(res.data)}`);
+    const redirect = res.status >= 300 && res.status < 400 ? ', a redirect, not followed' : '';
+    throw new PrometheusSourceError(kind, `Prometheus at ${base} did not answer as the query API (HTTP ${res.status}${redirect}, ${sizeOf(res.data)})`);
   }
   if (body.status === 'error' || res.status >= 400) {
     const kind = res.status >= 500 ? 'unreachable' : 'query';
     throw new PrometheusSourceError(
       kind,
-      `Prometheus at ${base} rejected the query (HTTP ${res.status} ${String(body.errorType ?? 'error')}: ${String(body.error ?? '')}); query: ${shown}`,
+      `Prometheus at ${base} rejected the query (HTTP ${res.status} ${errorTypeOf(body.errorType)}, ${sizeOf(body)}); query: ${shown}`,
     );
   }
   if (body.data?.resultType !== 'vector' || !Array.isArray(body.data.result)) {
@@ -269,7 +284,7 @@ export function prometheusSource(opts: PrometheusSourceOptions): MetricSource {
 
   return {
     kind: 'prometheus',
-    async sample(engine: EngineType, replicas: string[]): Promise<EngineSample> {
+    async sample(engine: EngineType, replicas: string[], signal?: AbortSignal): Promise<EngineSample> {
       if (replicas.length === 0) throw new PrometheusSourceError('config', 'no replicas to sample');
       const adapter = adapterFor(engine);
 
@@ -292,7 +307,7 @@ export function prometheusSource(opts: PrometheusSourceOptions): MetricSource {
       }
 
       const query = buildQuery(engine, [...byValue.keys()], replicaLabel, opts.jobSelector);
-      const result = await runQuery(opts, base, query);
+      const result = await runQuery(opts, base, query, signal);
 
       type Seen = { series: Array<{ name: string; labels: Record<string, string>; value: number }>; up?: number; scrapedAtMs?: number; evalMs: number };
       const seen = new Map<string, Seen>();

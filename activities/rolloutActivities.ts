@@ -1,5 +1,7 @@
 import { Context } from '@temporalio/activity';
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
+import { allowedTargetsFromEnv, httpLimitsFromEnv } from '../runtime/targetSettings';
+import { createTargetHttpClient } from './httpClient';
 import { MetricSourceSchema, type AnalysisResult, type ConfigPush, type EngineArgs, type EngineType, type HealthScore, type MetricSourceConfig, type OptimizationPlan, type ReplicaConfig, type Snapshot } from '../models';
 import type { EngineSample } from '../metrics';
 import { snapshotBetween } from '../metrics';
@@ -72,13 +74,14 @@ export function appendSeries(series: MetricSeries, interval: Record<string, numb
 }
 
 export function defaultActivityDeps(): ActivityDeps {
-  // Short connect/read timeouts: a replica that does not answer in seconds is treated as down,
-  // and the activity retry policy decides how often to try again.
-  const http = axios.create({ timeout: 10_000, maxContentLength: 64 * 1024 * 1024 });
+  // Every request checked against SERVETUNE_ALLOWED_TARGETS, with a total deadline and a size cap
+  // (activities/httpClient.ts); the activity retry policy decides how often to try again.
+  const limits = httpLimitsFromEnv();
+  const http = createTargetHttpClient({ allowlist: allowedTargetsFromEnv(), ...limits });
   const prometheusUrl = process.env.METRICS_PROMETHEUS_URL;
   return {
     http,
-    configTarget: agentConfigTarget(http, 10 * 60_000),
+    configTarget: agentConfigTarget(http, limits.pushDeadlineMs),
     concurrency: 32,
     defaultSource: prometheusUrl ? MetricSourceSchema.parse({ type: 'prometheus', url: prometheusUrl }) : undefined,
   };

@@ -9,6 +9,9 @@ import { HttpError, validationError } from './httpError';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { OPENAPI_PATH, openApiHandler } from './openapi';
 import { RolloutService } from './rolloutService';
+import { assertTargetsAllowed } from './targetPolicy';
+import type { Allowlist } from '../core/targetAllowlist';
+import { allowedTargetsFromEnv } from '../runtime/targetSettings';
 
 export interface AppOptions {
   taskQueue: string;
@@ -25,6 +28,8 @@ export interface AppOptions {
   metricsPublic?: boolean;
   /** How long approve/reject/promote/abort wait for a worker to take them before answering 503. */
   decisionTimeoutMs?: number;
+  /** Hosts rollouts may target; from `SERVETUNE_ALLOWED_TARGETS` (loopback only when unset) when absent. */
+  allowedTargets?: Allowlist;
 }
 
 const ListQuerySchema = z
@@ -51,6 +56,7 @@ function bodyOrEmpty(req: Request): unknown {
 export function createApp(client: Client, opts: AppOptions): express.Express {
   const service = new RolloutService(client, opts.taskQueue, opts.decisionTimeoutMs);
   const tokens = opts.tokens ?? new TokenStore([]);
+  const allowedTargets = opts.allowedTargets ?? allowedTargetsFromEnv();
   const read = requireScope(tokens, 'read');
   const start = requireScope(tokens, 'start');
   const approve = requireScope(tokens, 'approve');
@@ -81,6 +87,7 @@ export function createApp(client: Client, opts: AppOptions): express.Express {
 
   api.post('/workflows', start, async (req, res) => {
     const request = parse(RolloutRequestSchema, req.body, 'request body');
+    assertTargetsAllowed(request, allowedTargets);
     res.status(201).json(await service.start(request, actorName(caller(res), undefined)));
   });
 

@@ -17,8 +17,10 @@ export class HttpError extends Error {
   }
 }
 
+/** `slo.ttft_p95_ms`, `replicas[3]`. */
 function fieldPath(path: (string | number)[]): string {
-  return path.length === 0 ? '(body)' : path.map(String).join('.');
+  if (path.length === 0) return '(body)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
 /** Every offending field is named, so a client can fix all of them in one go. */

@@ -249,8 +249,12 @@ const ERROR_EXAMPLES = {
   unauthenticated: err('unauthenticated', 'A bearer token is required', [{ field: 'authorization', message: 'missing or unknown bearer token' }]),
   forbidden: (scope: string) => err('forbidden', `Token of bob lacks the "${scope}" scope`, [{ field: 'authorization', message: `scope "${scope}" required` }]),
   not_found: err('not_found', `No rollout with id ${ID}`),
-  rollout_in_progress: err('rollout_in_progress', `Deployment localhost:8000 already has a rollout in progress: ${ID}`, [
-    { field: 'instance_id', message: `rollout ${ID} is in progress` },
+  target_not_allowed: err('target_not_allowed', 'Target not allowed: instance_id, replicas[3]', [
+    { field: 'instance_id', message: '10.0.0.7 port 8000 is not in the allowed targets (SERVETUNE_ALLOWED_TARGETS=localhost,127.0.0.0/8,::1)' },
+    { field: 'replicas[3]', message: '169.254.169.254 is a link-local address (cloud metadata services live at 169.254.169.254), never a target' },
+  ]),
+  rollout_in_progress: err('rollout_in_progress', `Deployment 127.0.0.1:8000 already has a rollout in progress: ${ID}`, [
+    { field: 'instance_id', message: `rollout ${ID} is in progress on deployment http://localhost:8000` },
   ]),
   not_awaiting_approval: err('not_awaiting_approval', `Rollout ${ID} is rolling_out (monitor_stage), not awaiting approval`),
   not_awaiting_promotion: err('not_awaiting_promotion', `Rollout ${ID} is rolling_out (monitor_stage), not awaiting promotion`),
@@ -427,8 +431,11 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
     },
     responses: {
       201: stateResponse('Started; the state as the rollout begins.', { started: PENDING_EXAMPLE }),
-      400: badRequest('Invalid JSON, unknown fields, wrong types or out-of-range values'),
-      409: errorResponse('The deployment already has a rollout in progress.', { rollout_in_progress: ERROR_EXAMPLES.rollout_in_progress }),
+      400: errorResponse(
+        'Invalid JSON, unknown fields, wrong types or out-of-range values (`invalid_request`), or an address the worker may not call (`target_not_allowed`: `instance_id`, `replicas[i]` or `metrics_source.url` outside `SERVETUNE_ALLOWED_TARGETS`, or always refused: link-local and metadata addresses); every offending field is named in `details`.',
+        { invalid_request: ERROR_EXAMPLES.invalid_request, invalid_json: ERROR_EXAMPLES.invalid_json, target_not_allowed: ERROR_EXAMPLES.target_not_allowed },
+      ),
+      409: errorResponse('The deployment already has a rollout in progress: another spelling of the same deployment (`localhost:8000`, `http://127.0.0.1:8000`) is the same deployment.', { rollout_in_progress: ERROR_EXAMPLES.rollout_in_progress }),
       ...bodyResponses,
       ...authResponses('start'),
     },

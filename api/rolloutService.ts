@@ -12,6 +12,7 @@ import {
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { initialState } from '../core/rolloutState';
 import { describeRefusal } from '../core/rolloutWhereabouts';
+import { canonicalDeploymentKey } from '../core/targetAddress';
 import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState, WorkflowStatus } from '../models';
 import {
   abortUpdate,
@@ -79,8 +80,9 @@ export class RolloutService {
    * starts the rollout as its child; no worker is needed for the POST to answer.
    */
   async start(req: RolloutRequest, startedBy: string, attempt = 0): Promise<WorkflowState> {
-    const claim: ClaimRequest = { rollout_id: `rollout-${randomUUID()}`, request: req, started_by: startedBy };
-    const guardId = deploymentGuardId(req.instance_id);
+    const deploymentKey = canonicalDeploymentKey(req.instance_id);
+    const claim: ClaimRequest = { rollout_id: `rollout-${randomUUID()}`, request: req, started_by: startedBy, deployment_key: deploymentKey };
+    const guardId = deploymentGuardId(deploymentKey);
     try {
       await this.client.workflow.start(DEPLOYMENT_GUARD_WORKFLOW_TYPE, {
         workflowId: guardId,
@@ -91,7 +93,7 @@ export class RolloutService {
         // Until the rollout has started, a read of it is answered from here (see `pending`).
         memo: { claim },
         typedSearchAttributes: [
-          { key: DEPLOYMENT_KEY, value: req.instance_id },
+          { key: DEPLOYMENT_KEY, value: deploymentKey },
           { key: ENGINE_KEY, value: req.instance_type },
           { key: ROLLOUT_KEY, value: claim.rollout_id },
         ],
@@ -109,7 +111,7 @@ export class RolloutService {
         return this.start(req, startedBy, attempt + 1);
       }
       throw new HttpError(409, 'rollout_in_progress', `Deployment ${req.instance_id} already has a rollout in progress: ${holder}`, [
-        { field: 'instance_id', message: `rollout ${holder} is in progress` },
+        { field: 'instance_id', message: `rollout ${holder} is in progress on deployment ${deploymentKey}` },
       ]);
     }
     return this.pendingState(claim, new Date());
@@ -181,7 +183,11 @@ export class RolloutService {
   async list(filter: { instance_id?: string; status?: WorkflowStatus; limit: number }): Promise<WorkflowState[]> {
     // Only rollouts this gateway's workers serve: a query needs a worker on the rollout's task queue.
     const scope = [`TaskQueue = ${quoteVisibility(this.taskQueue)}`];
-    if (filter.instance_id) scope.push(`${DEPLOYMENT_KEY.name} = ${quoteVisibility(filter.instance_id)}`);
+    // Rollouts started before deployment keys carry the spelling they were started with.
+    if (filter.instance_id) {
+      const spellings = [...new Set([canonicalDeploymentKey(filter.instance_id), filter.instance_id])];
+      scope.push(`${DEPLOYMENT_KEY.name} IN (${spellings.map(quoteVisibility).join(', ')})`);
+    }
     const rolloutQuery = [`WorkflowType = '${ROLLOUT_WORKFLOW_TYPE}'`, ...scope];
     if (filter.status) rolloutQuery.push(`${STATUS_KEY.name} = ${quoteVisibility(filter.status)}`);
     const ids = (await this.visible(rolloutQuery.join(' AND '), filter.limit)).map((wf) => wf.workflowId);

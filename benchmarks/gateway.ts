@@ -125,7 +125,8 @@ export async function gatewayLoad(ctx: BenchContext): Promise<Row[]> {
               return {
                 ...req,
                 body: JSON.stringify({
-                  instance_id: `bench-start-${taskQueue}-${i}`,
+                  // One deployment per POST; a loopback address, as the default SERVETUNE_ALLOWED_TARGETS requires.
+                  instance_id: `http://127.0.0.1:9/bench-start-${taskQueue}-${i}`,
                   instance_type: 'vllm',
                   replicas: [replicas[i % replicas.length]],
                   requires_approval: true,

@@ -8,3 +8,4 @@ export * from './workflowState';
 export * from './errors';
 export * from './simulator';
 export * from './metricSource';
+export * from './targetAddress';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ServerUrlSchema } from './targetAddress';
 
 /**
  * PromQL label matchers, comma-separated: `job="vllm"`, `job=~"vllm-.*",cluster="eu-1"`. Only
@@ -24,12 +25,7 @@ export const MetricSourceSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('prometheus'),
-      url: z
-        .string()
-        .trim()
-        .url()
-        .max(2048)
-        .refine((u) => /^https?:\/\//i.test(u), { message: 'url must be an http(s) URL of the Prometheus server' }),
+      url: ServerUrlSchema,
       replica_label: z.string().regex(LABEL_NAME, 'replica_label must be a Prometheus label name').max(128).optional(),
       job_selector: z.string().max(1024).regex(PROMQL_MATCHERS, 'job_selector must be PromQL label matchers, e.g. job="vllm"').optional(),
     })

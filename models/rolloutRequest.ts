@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EngineTypeSchema } from './engine';
 import { MetricSourceSchema } from './metricSource';
+import { TargetAddressSchema } from './targetAddress';
 
 const ONE_WEEK_SECONDS = 7 * 24 * 3600;
 
@@ -26,14 +27,15 @@ export type Slo = z.infer<typeof SloSchema>;
 /** Body of `POST /api/v1/workflows`; unknown fields are rejected so typos never pass silently. */
 export const RolloutRequestSchema = z
   .object({
-    instance_id: z.string().trim().min(1).max(512),
+    /** The deployment; `localhost:8000`, `127.0.0.1:8000` and `http://localhost:8000` are one deployment (core/targetAddress.ts). */
+    instance_id: TargetAddressSchema,
     instance_type: EngineTypeSchema,
     requires_approval: z.boolean().default(false),
     auto_rollout: z.boolean().default(true),
     monitoring_duration_seconds: z.number().finite().positive().max(ONE_WEEK_SECONDS).default(300),
     health_threshold: z.number().finite().gt(0).lte(1).default(0.9),
     stages: StagesSchema.default([10, 50, 100]),
-    replicas: z.array(z.string().trim().min(1).max(512)).min(1).max(10_000).optional(),
+    replicas: z.array(TargetAddressSchema).min(1).max(10_000).optional(),
     approval_timeout_seconds: z.number().finite().positive().max(30 * 24 * 3600).default(24 * 3600),
     slo: SloSchema.partial().optional(),
     /** Where metrics come from: scraping each replica (default) or a Prometheus server that scrapes them. */

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { canonicalDeploymentKey } from '../core/targetAddress';
 import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState } from '../models';
 
 /**
@@ -44,11 +45,16 @@ export interface ClaimRequest {
   request: RolloutRequest;
   /** The authenticated subject (or `anonymous`) that asked for the rollout. */
   started_by: string;
+  /** The deployment's key, one however it is spelled (`canonicalDeploymentKey`); absent in claims made before it existed. */
+  deployment_key?: string;
 }
 
 export const DEPLOYMENT_GUARD_WORKFLOW_TYPE = 'deploymentGuardWorkflow';
 
-/** One guard per deployment, by workflow ID: Temporal runs at most one workflow per ID at a time. */
+/**
+ * One guard per deployment, by workflow ID: Temporal runs at most one workflow per ID at a time.
+ * Keyed on the canonical deployment, so `localhost:8000` and `http://127.0.0.1:8000` share one guard.
+ */
 export function deploymentGuardId(instanceId: string): string {
-  return `deployment-guard:${instanceId}`;
+  return `deployment-guard:${canonicalDeploymentKey(instanceId)}`;
 }

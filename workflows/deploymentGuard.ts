@@ -18,7 +18,8 @@ export async function deploymentGuardWorkflow(claim: ClaimRequest): Promise<void
       // Closing the guard (cancel, terminate) must still let the rollout roll back.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       typedSearchAttributes: [
-        { key: DEPLOYMENT_KEY, value: claim.request.instance_id },
+        // Older claims carry no key: their children keep the spelling they were started with.
+        { key: DEPLOYMENT_KEY, value: claim.deployment_key ?? claim.request.instance_id },
         { key: ENGINE_KEY, value: claim.request.instance_type },
         { key: STATUS_KEY, value: 'pending' },
         { key: STAGE_KEY, value: 'none' },

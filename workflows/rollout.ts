@@ -32,6 +32,7 @@ import { leaseSecondsFor, MAX_LEASE_SECONDS } from '../core/replicaLease';
 import { mixedConfigProblem } from '../core/uniformConfig';
 import { healthGate } from '../core/healthGate';
 import { withDefaults } from '../core/healthScore';
+import { canonicalDeploymentKey } from '../core/targetAddress';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
 import { planStages, type PlannedStage } from '../core/stagePlan';
 import { isTerminalStatus, monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../core/transitions';
@@ -238,7 +239,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   }
 
   upsertSearchAttributes([
-    { key: DEPLOYMENT_KEY, value: input.instance_id },
+    // One value per deployment however it was spelled, so a search by deployment finds all its rollouts.
+    { key: DEPLOYMENT_KEY, value: patched('canonical-deployment-key') ? canonicalDeploymentKey(input.instance_id) : input.instance_id },
     { key: ENGINE_KEY, value: input.instance_type },
   ]);
 

@@ -42,7 +42,7 @@ test('GET /readyz is 200 with Temporal reachable and 503 without', async () => {
 test('without a worker, a start is still claimed and readable as pending, and cannot be approved yet', async () => {
   // A task queue no worker polls: the POST needs only the Temporal server.
   const api = supertest(createApp(env.client, { taskQueue: `no-worker-${Date.now()}`, decisionTimeoutMs: 1500 }));
-  const deployment = 'pending.example:8000';
+  const deployment = 'http://127.0.0.1:9/pending';
   const started = await api.post('/api/v1/workflows').send({ instance_id: deployment, instance_type: 'vllm', requires_approval: true });
   expect(started.status).toBe(201);
   const id = started.body.workflow_id;

@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { composeSchemaPath, interpolate, validateCompose } from '../../scripts/validate-compose';
+import { parseTarget } from '../../core/targetAddress';
+import { checkTarget } from '../../core/targetAllowlist';
+import { allowedTargetsFromEnv } from '../../runtime/targetSettings';
 
 const root = path.join(__dirname, '..', '..');
 const composeFile = path.join(root, 'docker-compose.yml');
@@ -113,4 +116,22 @@ test('the worker is a versioned build of the servetune deployment that makes its
   const run = (vars: Record<string, string>) => interpolate(env.SERVETUNE_SET_CURRENT_VERSION, vars, new Set(), 'worker', []);
   expect(run({})).toBe('on');
   expect(run({ SERVETUNE_SET_CURRENT_VERSION: 'off' })).toBe('off');
+});
+
+test('the gateway and the worker share one SERVETUNE_ALLOWED_TARGETS that admits the simulator and Prometheus only', () => {
+  const doc = parse(readFileSync(composeFile, 'utf8'), { merge: true });
+  const missing = new Set<string>();
+  const errors: string[] = [];
+  const specs = ['api', 'worker'].map((svc) => interpolate(doc.services[svc].environment.SERVETUNE_ALLOWED_TARGETS, {}, missing, svc, errors));
+  expect(errors).toEqual([]);
+  expect(specs[0]).toBe(specs[1]);
+  const allowlist = allowedTargetsFromEnv({ SERVETUNE_ALLOWED_TARGETS: specs[0] });
+  const allowed = (address: string) => {
+    const parsed = parseTarget(address);
+    return parsed.ok && checkTarget(parsed.target, allowlist).allowed;
+  };
+  const sim = doc.services.simulator.environment;
+  for (const port of [sim.SIM_VLLM_PORT, sim.SIM_TGI_PORT, sim.SIM_SGLANG_PORT]) expect(allowed(`${sim.SIM_ADVERTISE_HOST}:${port}`)).toBe(true);
+  expect(allowed('http://prometheus:9090')).toBe(true);
+  for (const other of ['temporal:7233', 'postgresql:5432', 'api:8002', 'simulator:9999', '169.254.169.254:80']) expect(allowed(other)).toBe(false);
 });

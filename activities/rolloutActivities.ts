@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import axios, { type AxiosInstance } from 'axios';
 import { MetricSourceSchema, type AnalysisResult, type ConfigPush, type EngineArgs, type EngineType, type HealthScore, type MetricSourceConfig, type OptimizationPlan, type ReplicaConfig, type Snapshot } from '../models';
 import type { EngineSample } from '../metrics';
@@ -6,6 +7,7 @@ import { detectBottlenecks } from '../core/bottlenecks';
 import { DEFAULT_SLO, healthScore, type Slo } from '../core/healthScore';
 import { planOptimizations } from '../core/planner';
 import { CANARY_METRICS, judgeCanary, type CanaryJudgement } from '../core/canaryJudge';
+import { SERIES_INTERVALS } from '../core/monitoring';
 import { mapWithConcurrency } from './concurrency';
 import { agentConfigTarget, type ConfigTarget } from './configTarget';
 import { rangeSize, toConfigRuns, type ConfigRun, type FleetRef, type ReplicaRange, type RestoreGroup } from '../core/fleet';
@@ -62,10 +64,18 @@ function judgedValues(snapshot: Snapshot): Record<string, number | null> {
   return Object.fromEntries(CANARY_METRICS.map((m) => [m, snapshot[m]]));
 }
 
-/** The series with this interval's values appended; a metric without data in the interval adds nothing. */
+/**
+ * The series with this interval's values appended, keeping only the latest `SERIES_INTERVALS` per
+ * metric: the series travels in and out of every monitoring tick, so it must not grow with the window.
+ * A metric without data in the interval adds nothing.
+ */
 export function appendSeries(series: MetricSeries, interval: Record<string, number | null>): MetricSeries {
   return Object.fromEntries(
-    CANARY_METRICS.map((m) => [m, interval[m] === null || interval[m] === undefined ? series[m] ?? [] : [...(series[m] ?? []), interval[m] as number]]),
+    CANARY_METRICS.map((m) => {
+      const kept = series[m] ?? [];
+      const value = interval[m];
+      return [m, value === null || value === undefined ? kept.slice(-SERIES_INTERVALS) : [...kept, value].slice(-SERIES_INTERVALS)];
+    }),
   );
 }
 
@@ -85,7 +95,14 @@ export function defaultActivityDeps(): ActivityDeps {
 export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
   const { http, configTarget, concurrency } = deps;
 
+  /**
+   * Pushes to every target, `concurrency` at a time. The first refusal or error stops it: no push starts
+   * after it, and the pushes in flight are awaited before the activity fails, so none runs on in the
+   * background while the workflow rolls back. A cancelled activity (an abort, a cancelled rollout)
+   * stops starting pushes the same way.
+   */
   async function pushAll(targets: ReplicaTarget[], what: string): Promise<ReplicaConfig[]> {
+    const cancelled = Context.current().cancellationSignal;
     return withHeartbeat(() =>
       mapWithConcurrency(targets, concurrency, async (t) => {
         const push: ConfigPush = { revision: t.revision, engine_args: t.engine_args };
@@ -97,7 +114,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
           if (isClientRefusal(err)) throw nonRetryable(message, NON_RETRYABLE.configRejected);
           throw new Error(message);
         }
-      }),
+      }, cancelled),
     );
   }
 

@@ -109,6 +109,9 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
         try {
           return await configTarget.push(t.address, push);
         } catch (err) {
+          // A push cut short by the activity's cancellation reports the cancellation, not a push error:
+          // the workflow then knows the activity stopped on request and rolls back, instead of retrying.
+          if (cancelled.aborted) throw cancelled.reason ?? err;
           const message = describeHttpError(err, `${what} ${t.address}`);
           activityLog().warn({ replica: t.address, revision: t.revision, err: message, refused: isClientRefusal(err) }, 'config push failed');
           if (isClientRefusal(err)) throw nonRetryable(message, NON_RETRYABLE.configRejected);

@@ -44,6 +44,7 @@ import {
   rejectUpdate,
   WRONG_STATE_ERROR,
 } from './definitions';
+import { cancelOnRequest } from './cancelOnRequest';
 import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttributes';
 
 export interface RolloutWorkflowInput extends RolloutRequest {
@@ -230,30 +231,6 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     return rollback(abortMessage());
   }
 
-  /**
-   * Runs a push in a scope that an abort cancels, so an abort does not wait out a slow push (engine
-   * restarts take minutes). Answers false when the abort cancelled it. A cancelled workflow is not an
-   * abort: its cancellation is rethrown, and the rollout's cancellation path rolls back.
-   */
-  async function pushUnlessAborted(push: () => Promise<unknown>): Promise<boolean> {
-    const scope = new CancellationScope();
-    let settled = false;
-    // The watcher never fails the workflow: it is not cancellable and ends when the push settles.
-    void CancellationScope.nonCancellable(async () => {
-      await condition(() => settled || abortRequest !== null);
-      if (!settled) scope.cancel();
-    });
-    try {
-      await scope.run(push);
-      return true;
-    } catch (err) {
-      if (isCancellation(err) && abortRequest !== null && !CancellationScope.current().consideredCancelled) return false;
-      throw err;
-    } finally {
-      settled = true;
-    }
-  }
-
   upsertSearchAttributes([
     { key: DEPLOYMENT_KEY, value: input.instance_id },
     { key: ENGINE_KEY, value: input.instance_type },
@@ -365,7 +342,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
       changed.set(state.replicas[i], { address: state.replicas[i], revision: previous.revision, engine_args: previous.engine_args });
     }
     const apply = { fleet, range: stage.addedRange, revision: plan.revision, engine_args: plan.engine_args };
-    if (patches.cancellablePushes) await pushUnlessAborted(() => awaitedPushes.applyConfig(apply));
+    // An abort during the push cancels it (and waits until it stopped); the check below then rolls back.
+    if (patches.cancellablePushes) await cancelOnRequest(() => abortRequest !== null, () => awaitedPushes.applyConfig(apply));
     else await pushes.applyConfig(apply);
     if (abortRequest) return endStage(record, null, abortMessage());
 

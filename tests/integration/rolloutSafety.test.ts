@@ -4,7 +4,10 @@
  * push waits for the push activity to stop before rolling back. Real workflow code on a real Temporal
  * dev server; the replicas are a FakeFleet whose pushes take as long as each test needs.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RolloutRequestSchema, type RolloutRequestInput, type WorkflowState } from '../../models';
 import { createRolloutWorker } from '../../worker/createWorker';
@@ -60,6 +63,12 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
+/** With RECORD_HISTORIES=1, keeps the run's history for tests/integration/replay.test.ts (new files only). */
+async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), historyToJSON(await handle.fetchHistory()));
+}
+
 const state = (h: WorkflowHandle) => h.query(getStateQuery);
 const abortAccepted = async (h: WorkflowHandle) => (await state(h)).audit.some((a) => a.action === 'abort');
 const abort = (h: WorkflowHandle, reason: string) => h.executeUpdate(abortUpdate, { args: [{ aborted_by: 'oncall', reason }] });
@@ -82,6 +91,7 @@ test('an abort during analysis stops the rollout before any push', async () => {
     expect(final.error_message).toBe('Aborted by oncall: wrong deployment');
     expect(final.rollout_history).toEqual([]);
     expect(fleet.pushes).toEqual([]);
+    await recordHistory('abort-during-analysis', handle);
   });
 });
 
@@ -104,6 +114,7 @@ test('an abort during the last stage\'s final sample never ends completed: the c
     expect(final.error_message).toBe('Aborted by oncall: latency pager, rolled back changes');
     expect(final.rollout_history.map((s) => s.status)).toEqual(['success', 'failed']);
     expect(fleet.everyReplicaOn(OLD_REVISION)).toBe(true);
+    await recordHistory('abort-final-sample', handle);
   });
 });
 
@@ -167,5 +178,6 @@ test('an abort while a slow push runs takes effect in seconds: the push activity
     expect(seconds).toBeLessThan(40);
     expect(fleet.pushesOf(`servetune-${handle.workflowId}`).map((p) => p.outcome)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
     expect(fleet.everyReplicaOn(OLD_REVISION)).toBe(true);
+    await recordHistory('abort-during-push', handle);
   });
 });

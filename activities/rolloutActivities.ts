@@ -102,7 +102,21 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
    * stops starting pushes the same way.
    */
   async function pushAll(targets: ReplicaTarget[], what: string): Promise<ReplicaConfig[]> {
-    const cancelled = Context.current().cancellationSignal;
+    const context = Context.current();
+    const cancelled = context.cancellationSignal;
+    try {
+      return await pushEach(targets, what, cancelled);
+    } catch (err) {
+      // A worker shutting down is not the workflow asking to stop: fail the attempt (retryable) so
+      // another worker resumes it; pushes are idempotent per revision.
+      if (err === cancelled.reason && context.cancellationDetails?.workerShutdown) {
+        throw new Error(`${what} ${targets.length} replica(s): stopped because the worker is shutting down; a retry resumes`);
+      }
+      throw err;
+    }
+  }
+
+  function pushEach(targets: ReplicaTarget[], what: string, cancelled: AbortSignal): Promise<ReplicaConfig[]> {
     return withHeartbeat(() =>
       mapWithConcurrency(targets, concurrency, async (t) => {
         const push: ConfigPush = { revision: t.revision, engine_args: t.engine_args };

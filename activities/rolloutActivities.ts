@@ -10,6 +10,7 @@ import { DEFAULT_SLO, healthScore, type Slo } from '../core/healthScore';
 import { DEFAULT_LEASE_SECONDS } from '../core/replicaLease';
 import { planOptimizations } from '../core/planner';
 import { CANARY_METRICS, judgeCanary, type CanaryJudgement } from '../core/canaryJudge';
+import { SERIES_INTERVALS } from '../core/monitoring';
 import { mapWithConcurrency } from './concurrency';
 import { agentConfigTarget, leaseHeldBy, type ConfigTarget } from './configTarget';
 import { rangeSize, toConfigRuns, type ConfigRun, type FleetRef, type ReplicaRange, type RestoreGroup } from '../core/fleet';
@@ -66,10 +67,18 @@ function judgedValues(snapshot: Snapshot): Record<string, number | null> {
   return Object.fromEntries(CANARY_METRICS.map((m) => [m, snapshot[m]]));
 }
 
-/** The series with this interval's values appended; a metric without data in the interval adds nothing. */
+/**
+ * The series with this interval's values appended, keeping only the latest `SERIES_INTERVALS` per
+ * metric: the series travels in and out of every monitoring tick, so it must not grow with the window.
+ * A metric without data in the interval adds nothing.
+ */
 export function appendSeries(series: MetricSeries, interval: Record<string, number | null>): MetricSeries {
   return Object.fromEntries(
-    CANARY_METRICS.map((m) => [m, interval[m] === null || interval[m] === undefined ? series[m] ?? [] : [...(series[m] ?? []), interval[m] as number]]),
+    CANARY_METRICS.map((m) => {
+      const kept = series[m] ?? [];
+      const value = interval[m];
+      return [m, value === null || value === undefined ? kept.slice(-SERIES_INTERVALS) : [...kept, value].slice(-SERIES_INTERVALS)];
+    }),
   );
 }
 
@@ -98,17 +107,34 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
     return Context.current().info.workflowExecution?.workflowId;
   }
 
+  type PushOutcome = { address: string; config?: ReplicaConfig; heldBy?: { holder: string; expires_at: string } };
+
   /**
-   * Pushes each target's config as this rollout. A replica another rollout holds refuses with 409
-   * `lease_held`: a forward push then fails without retry, naming the replica and its holder; a
-   * rollback push skips it (this rollout cannot have changed a replica another one holds) and
-   * reports it, so a rollback only undoes what this rollout did.
+   * Pushes each target's config as this rollout, `concurrency` at a time. The first refusal or error
+   * stops it: no push starts after it, and the pushes in flight are awaited before the activity fails,
+   * so none runs on in the background while the workflow rolls back. A cancelled activity (an abort, a
+   * cancelled rollout) stops starting pushes the same way.
+   *
+   * A replica another rollout holds refuses with 409 `lease_held`: a forward push then fails without
+   * retry, naming the replica and its holder; a rollback push skips it (this rollout cannot have
+   * changed a replica another one holds) and reports it, so a rollback only undoes what this rollout did.
    */
-  async function pushAll(
-    targets: ReplicaTarget[],
-    what: string,
-    opts: { leaseSeconds?: number; skipHeld: boolean },
-  ): Promise<Array<{ address: string; config?: ReplicaConfig; heldBy?: { holder: string; expires_at: string } }>> {
+  async function pushAll(targets: ReplicaTarget[], what: string, opts: { leaseSeconds?: number; skipHeld: boolean }): Promise<PushOutcome[]> {
+    const context = Context.current();
+    const cancelled = context.cancellationSignal;
+    try {
+      return await pushEach(targets, what, opts, cancelled);
+    } catch (err) {
+      // A worker shutting down is not the workflow asking to stop: fail the attempt (retryable) so
+      // another worker resumes it; pushes are idempotent per revision.
+      if (err === cancelled.reason && context.cancellationDetails?.workerShutdown) {
+        throw new Error(`${what} ${targets.length} replica(s): stopped because the worker is shutting down; a retry resumes`);
+      }
+      throw err;
+    }
+  }
+
+  function pushEach(targets: ReplicaTarget[], what: string, opts: { leaseSeconds?: number; skipHeld: boolean }, cancelled: AbortSignal): Promise<PushOutcome[]> {
     const by = holder();
     return withHeartbeat(() =>
       mapWithConcurrency(targets, concurrency, async (t) => {
@@ -118,6 +144,9 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
         try {
           return { address: t.address, config: await configTarget.push(t.address, push) };
         } catch (err) {
+          // A push cut short by the activity's cancellation reports the cancellation, not a push error:
+          // the workflow then knows the activity stopped on request and rolls back, instead of retrying.
+          if (cancelled.aborted) throw cancelled.reason ?? err;
           const held = leaseHeldBy(err);
           if (held && opts.skipHeld) {
             activityLog().warn({ replica: t.address, holder: held.holder, expires_at: held.expires_at }, 'replica held by another rollout: left alone');
@@ -130,7 +159,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
           if (isClientRefusal(err)) throw nonRetryable(message, NON_RETRYABLE.configRejected);
           throw new Error(message);
         }
-      }),
+      }, cancelled),
     );
   }
 

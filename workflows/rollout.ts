@@ -12,7 +12,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import { ActivityCancellationType, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
 import type { ReplicaTarget, RolloutActivities, StageMeasurement } from '../activities';
 import type {
   AbortPayload,
@@ -23,19 +23,18 @@ import type {
   WorkflowState,
   WorkflowStatus,
 } from '../models';
-import { describeCanaryFailure } from '../core/canaryJudge';
 import { checkDecisionPayload, DECISION_FIELDS, isPastDeadline, type CheckedDecision, type DecisionKind } from '../core/decisionPayload';
 import { describeRefusal } from '../core/rolloutWhereabouts';
 import { closeOpenStages } from '../core/stageRecords';
 import { configAt, restoreGroups, type ConfigRun, type FleetRef } from '../core/fleet';
 import { leaseSecondsFor, MAX_LEASE_SECONDS } from '../core/replicaLease';
 import { mixedConfigProblem } from '../core/uniformConfig';
-import { healthGate } from '../core/healthGate';
 import { withDefaults } from '../core/healthScore';
+import { budgetedSamplingIntervalSeconds, decideSample } from '../core/monitoring';
 import { canonicalDeploymentKey } from '../core/targetAddress';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
 import { planStages, type PlannedStage } from '../core/stagePlan';
-import { isTerminalStatus, monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../core/transitions';
+import { isTerminalStatus, monitoringTicks, nextAfterStage, samplingIntervalSeconds } from '../core/transitions';
 import {
   abortSignal,
   abortUpdate,
@@ -52,6 +51,7 @@ import {
   REST_UPDATE_ID_PREFIX,
   WRONG_STATE_ERROR,
 } from './definitions';
+import { cancelOnRequest } from './cancelOnRequest';
 import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttributes';
 
 export interface RolloutWorkflowInput extends RolloutRequest {
@@ -75,10 +75,37 @@ const pushes = proxyActivities<RolloutActivities>({
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
+/**
+ * The same pushes, but a cancelled push (an abort, a cancelled rollout) is waited for until the activity
+ * has stopped: the rollback that follows must not run while pushes of the new config still do.
+ */
+const awaitedPushes = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+/**
+ * Behaviour added after the first release, each behind a patch so that histories recorded before it
+ * replay the old commands. Asked once, at the start, so a run keeps one behaviour from start to end.
+ */
+function safetyPatches() {
+  return {
+    /** An accepted abort is checked before every push and after every sample, and never ends `completed`. */
+    abortCheckpoints: patched('abort-checkpoints'),
+    /** Pushes run in a scope an abort cancels; compensations run non-cancellable on every path. */
+    cancellablePushes: patched('cancellable-pushes'),
+    /** The monitoring ticks of a whole rollout are capped (see core/monitoring.ts). */
+    boundedMonitoring: patched('bounded-monitoring-ticks'),
+  };
+}
+
 /** The baseline window before any change; short, since the monitoring windows carry the real evidence. */
 const MAX_BASELINE_SECONDS = 5;
 
 export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<WorkflowState> {
+  const patches = safetyPatches();
   const state = initialState(workflowInfo().workflowId, input, nowIso());
   const slo = withDefaults(input.slo);
   /** Replicas this rollout changed, with the config each had before: the compensation's to-do list. */
@@ -128,11 +155,13 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
 
   // The decision updates answer once the rollout has acted on them (left the approval or promotion
   // wait), so a read right after the answer shows where the rollout went. An abort takes effect at the
-  // rollout's next step (after the running activity), so it answers at once.
+  // rollout's next step, and answers once the rollout has stopped going forward (it is rolling back or
+  // has ended); before the abort checkpoints it answered at once.
   decisionUpdate(approveUpdate, 'approve', approve, awaitingDecision, 'awaiting approval', () => state.status !== 'awaiting_approval');
   decisionUpdate(rejectUpdate, 'reject', reject, awaitingDecision, 'awaiting approval', () => state.status !== 'awaiting_approval');
   decisionUpdate(promoteUpdate, 'promote', promote, awaitingPromotion, 'awaiting promotion', () => state.current_step !== 'await_promotion');
-  decisionUpdate(abortUpdate, 'abort', abort, inProgress, 'in progress', () => true);
+  const abortActedOn = () => !patches.abortCheckpoints || state.current_step === 'rollback' || !inProgress();
+  decisionUpdate(abortUpdate, 'abort', abort, inProgress, 'in progress', abortActedOn);
 
   /** A signal is fire and forget: one that does not fit (shape, deadline, state) is ignored and logged. */
   function decisionSignal(def: SignalDefinition<[unknown?]>, kind: DecisionKind, decide: (d: CheckedDecision, channel: Channel) => void, fits: () => boolean): void {
@@ -231,11 +260,22 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     update({ current_step: 'rollback' });
     const targets = [...changed.values()];
     try {
-      if (targets.length > 0) await pushes.rollbackReplicas({ groups: restoreGroups(targets), lease_seconds: leaseSeconds });
+      if (targets.length > 0) {
+        const restore = () => pushes.rollbackReplicas({ groups: restoreGroups(targets), lease_seconds: leaseSeconds });
+        // A compensation must finish whatever else is cancelled meanwhile.
+        await (patches.cancellablePushes ? CancellationScope.nonCancellable(restore) : restore());
+      }
     } catch (err) {
       return finish('failed', { error_message: `${reason}; rollback incomplete: ${failureMessage(err)}` });
     }
     return finish('rolled_back', { error_message: `${reason}, rolled back changes` });
+  }
+
+  /** What an abort that stops the rollout before the next push leads to. */
+  async function stopForAbort(): Promise<WorkflowState> {
+    // Nothing changed yet: the rollout ends as an abort before any change always did.
+    if (changed.size === 0) return finish('rejected', { error_message: abortMessage() });
+    return rollback(abortMessage());
   }
 
   upsertSearchAttributes([
@@ -274,6 +314,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     });
     update({ optimization_plan: plan });
     if (plan.optimizations.length === 0) {
+      if (patches.abortCheckpoints && abortRequest) return finish('rejected', { error_message: abortMessage() });
       return finish('completed', {
         final_health_score: analysis.overall_health_score,
         total_improvement: 'No bottleneck the planner can address; nothing rolled out',
@@ -301,7 +342,9 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     const stages = planStages(input.stages, replicas);
     let scoreBefore = analysis.overall_health_score;
     for (const [index, stage] of stages.entries()) {
-      const outcome = await runStage(stage, scoreBefore, configs);
+      // Checkpoint: an abort accepted during analysis, planning or the last sample stops before this push.
+      if (patches.abortCheckpoints && abortRequest) return await stopForAbort();
+      const outcome = await runStage(stage, scoreBefore, configs, stages.length);
       if (outcome.failure) return await rollback(outcome.failure);
       scoreBefore = outcome.score;
       const next = nextAfterStage({ gatePassed: true, isLastStage: index === stages.length - 1, autoRollout: input.auto_rollout });
@@ -314,6 +357,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
       }
     }
 
+    if (patches.abortCheckpoints && abortRequest) return await rollback(abortMessage());
     return finish('completed', {
       final_health_score: scoreBefore,
       total_improvement: describeImprovement(analysis.overall_health_score, scoreBefore, plan.estimated_total_improvement),
@@ -353,6 +397,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     stage: PlannedStage,
     before: number | null,
     configs: ConfigRun[],
+    stageCount: number,
   ): Promise<{ score: number | null; failure?: string }> {
     const plan = state.optimization_plan!;
     const record = startedStage(stage, before, nowIso());
@@ -364,7 +409,10 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
       // Recorded before the push: a push that half-happened must still be undone.
       changed.set(state.replicas[i], { address: state.replicas[i], revision: previous.revision, engine_args: previous.engine_args });
     }
-    await pushes.applyConfig({ fleet, range: stage.addedRange, revision: plan.revision, engine_args: plan.engine_args, lease_seconds: leaseSeconds });
+    const apply = { fleet, range: stage.addedRange, revision: plan.revision, engine_args: plan.engine_args, lease_seconds: leaseSeconds };
+    // An abort during the push cancels it (and waits until it stopped); the check below then rolls back.
+    if (patches.cancellablePushes) await cancelOnRequest(() => abortRequest !== null, () => awaitedPushes.applyConfig(apply));
+    else await pushes.applyConfig(apply);
     if (abortRequest) return endStage(record, null, abortMessage());
 
     update({ current_step: 'monitor_stage' });
@@ -377,7 +425,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     ]);
     let previous = { canary: canaryStart, baseline: baselineStart };
     let series: StageMeasurement['series'] = { canary: {}, baseline: {} };
-    const ticks = monitoringTicks(window, samplingIntervalSeconds(window));
+    const interval = patches.boundedMonitoring ? budgetedSamplingIntervalSeconds(window, stageCount) : samplingIntervalSeconds(window);
+    const ticks = monitoringTicks(window, interval);
     let elapsed = 0;
     let consecutiveFailures = 0;
     let after: number | null = null;
@@ -402,15 +451,20 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
       record.samples.push({ at: nowIso(), health_score: after });
       record.canary_judgement = m.judgement;
       update({ rollout_history: state.rollout_history });
-      // Two gates: the absolute one of DESIGN.md, and the canary judged against the old config.
-      const gate = healthGate({ before, after, threshold: state.health_threshold });
-      const canaryWorse = m.judgement.verdict === 'fail';
-      consecutiveFailures = gate.passed && !canaryWorse ? 0 : consecutiveFailures + 1;
-      const reason = !gate.passed ? gate.reason : canaryWorse ? describeCanaryFailure(m.judgement) : gate.reason;
-      const isFinalSample = i === ticks.length - 1;
-      if (shouldStopMonitoring({ consecutiveFailures, isFinalSample })) return endStage(record, after, reason);
-      if (isFinalSample) {
-        endStage(record, after, null, reason);
+      // Checkpoint: an abort that landed during this sample (the last one too) fails the stage.
+      if (patches.abortCheckpoints && abortRequest) return endStage(record, after, abortMessage());
+      const decision = decideSample({
+        before,
+        after,
+        threshold: state.health_threshold,
+        judgement: m.judgement,
+        consecutiveFailures,
+        isFinalSample: i === ticks.length - 1,
+      });
+      consecutiveFailures = decision.consecutiveFailures;
+      if (decision.outcome === 'fail') return endStage(record, after, decision.reason);
+      if (decision.outcome === 'pass') {
+        endStage(record, after, null, decision.reason);
         return { score: after };
       }
     }

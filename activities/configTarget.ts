@@ -46,7 +46,8 @@ export function agentConfigTarget(http: AxiosInstance, applyTimeoutMs: number): 
     },
     async release(address, holder) {
       try {
-        const res = await http.delete(replicaUrl(address, `/servetune/v1/lease?holder=${encodeURIComponent(holder)}`));
+        // The holder goes in `params`: the target check refuses a query written into a replica's address.
+        const res = await http.delete(replicaUrl(address, '/servetune/v1/lease'), { params: { holder } });
         return LeaseReleaseSchema.parse(res.data).released ? { kind: 'released' } : { kind: 'free' };
       } catch (err) {
         const held = leaseHeldBy(err);

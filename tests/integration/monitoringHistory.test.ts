@@ -62,7 +62,7 @@ test('a one-week window over 20 stages (the schema\'s longest rollout) stays und
   const week = 7 * 24 * 3600;
   const stages = Array.from({ length: 20 }, (_, i) => (i + 1) * 5);
   // The schema's own maximums, so this test breaks if they grow past what the workflow holds.
-  const request = RolloutRequestSchema.parse({ instance_id: 'fake-deployment', instance_type: 'vllm', monitoring_duration_seconds: week, stages });
+  const request = RolloutRequestSchema.parse({ instance_id: 'fake-deployment.invalid:8000', instance_type: 'vllm', monitoring_duration_seconds: week, stages });
   expect(RolloutRequestSchema.safeParse({ ...request, monitoring_duration_seconds: week + 1 }).success).toBe(false);
   expect(RolloutRequestSchema.safeParse({ ...request, stages: [...stages.slice(0, 19).map((p) => p - 1), 99.5, 100] }).success).toBe(false);
 

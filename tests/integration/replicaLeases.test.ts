@@ -63,7 +63,7 @@ test('two deployments that share a replica: the second rollout is refused by the
 
   // Rollout B, another deployment name over a list that includes A's replica: its first stage changes
   // d2's replica, its second reaches the shared one.
-  const b = await startRollout({ instance_id: 'shared-fleet-b', replicas: [replica(d2, 0), shared], stages: [50, 100] });
+  const b = await startRollout({ instance_id: 'http://127.0.0.1:9/shared-fleet-b', replicas: [replica(d2, 0), shared], stages: [50, 100] });
   const bDone = await waitForState(stack, b, isTerminal, 120_000);
   // The 50% stage (d2's replica) went through; the 100% stage's push reached the shared replica.
   expect(bDone.rollout_history.map((s) => s.stage)).toEqual(['50%', '100%']);

@@ -50,7 +50,7 @@ function start(taskQueue: string, fleet: FakeFleet, input: Partial<RolloutReques
   return env.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: `safety-${Math.random().toString(36).slice(2)}`,
-    args: [RolloutRequestSchema.parse({ instance_id: 'fake-deployment', instance_type: 'vllm', replicas: fleet.addresses, monitoring_duration_seconds: 3, ...input })],
+    args: [RolloutRequestSchema.parse({ instance_id: 'fake-deployment.invalid:8000', instance_type: 'vllm', replicas: fleet.addresses, monitoring_duration_seconds: 3, ...input })],
   });
 }
 

@@ -7,12 +7,14 @@
  * | `PUT /servetune/v1/config` | 200 applied and healthy (or same revision: no-op); 400 invalid body or args that cannot be flags; 422 `apply_failed` (engine refused the args, previous revision restored); 502 `engine_unavailable` (previous revision did not come back either); 503 shutting down |
  * | `GET /servetune/v1/replicas` | `{replicas: [this agent]}`: one replica |
  * | `GET /servetune/v1/status` | state, revision, pid, restarts, last error with stderr |
- * | `GET /health` | the engine's health route (503 while the engine is down or restarting) |
+ * | `GET /health` | readiness: the engine's health route; 503 `draining` once a restart's drain has begun, 503 while the engine is down or restarting |
+ * | `* /v1/*` | inference requests passed to the engine while it admits (agent/inferenceProxy.ts); 503 `draining` with Retry-After otherwise |
  * | `GET /metrics` | the engine's `/metrics`, proxied (502 when it does not answer) |
  * | `GET /info`, `GET /get_server_info` | TGI's / SGLang's introspection route, proxied |
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ConfigPushSchema, type ErrorBody, type ReplicaList } from '../models';
+import { inferenceProxy } from './inferenceProxy';
 import type { Supervisor } from './supervisor';
 
 export interface AgentAppOptions {
@@ -79,7 +81,13 @@ export function createAgentApp(opts: AgentAppOptions): express.Express {
     }
   };
 
-  app.get('/health', proxy(opts.healthPath, { status: 503, code: 'engine_unhealthy' }));
+  const engineHealth = proxy(opts.healthPath, { status: 503, code: 'engine_unhealthy' });
+  app.get('/health', (req, res) => {
+    // Readiness goes false as soon as a drain begins: the engine still answers, but must get no new work.
+    if (supervisor.engineUp && !supervisor.admitting) return sendError(res, 503, 'draining', 'engine is draining before a restart');
+    return engineHealth(req, res);
+  });
+  app.all('/v1/{*path}', inferenceProxy(supervisor, opts.engineUrl));
   app.get('/metrics', proxy('/metrics', { status: 502, code: 'engine_unavailable' }));
   if (opts.introspectionPath) app.get(opts.introspectionPath, proxy(opts.introspectionPath, { status: 502, code: 'engine_unavailable' }));
 

@@ -92,6 +92,8 @@ export function vllmToSample(families: readonly MetricFamily[], at_ms: number): 
   if (kv !== undefined) gauges.kv_cache_usage = kv;
 
   readLatencyHistograms((candidates) => histogram(index, candidates), histograms);
+  const queue = histogram(index, ['request_queue_time_seconds']);
+  if (queue) histograms.queue_seconds = queue;
   return sample;
 }
 

@@ -132,3 +132,27 @@ describe('planWithSkips: flags the plan must not move', () => {
     expect(gpu.plan.optimizations.find((o) => o.parameter === 'gpu_memory_utilization')?.proposed).toBe(0.95);
   });
 });
+
+describe('detectBottlenecks: queue time as evidence of a queue (vLLM V1 request_queue_time_seconds)', () => {
+  // The default TTFT target is 500 ms, so a quarter of it is 125 ms.
+  it.each<[string, Parameters<typeof snapshot>[0], string[], Record<string, unknown> | null]>([
+    ['no queue time (other engines): the waiting gauge alone', { requests_waiting: 0 }, [], null],
+    ['short queue time, empty gauge: no queue', { requests_waiting: 0, queue_time_mean_ms: 40 }, [], null],
+    [
+      'long queue time while the gauge read 0 at the scrape: a queue, with the queue time as evidence',
+      { requests_waiting: 0, queue_time_mean_ms: 300 },
+      ['queue_backlog', 'low_batch_utilisation'],
+      { metric: 'queue_time_mean_ms', value: 300, threshold: 125, description: expect.stringMatching(/waited 300 ms on average.*waiting gauge showed 0 per replica/) },
+    ],
+    [
+      'a waiting gauge over its threshold stays the evidence, and names the queue time',
+      { requests_waiting: 30, replicas: 10, queue_time_mean_ms: 12.34 },
+      ['queue_backlog', 'low_batch_utilisation'],
+      { metric: 'requests_waiting_per_replica', value: 3, description: expect.stringContaining('(mean queue time 12.3 ms)') },
+    ],
+  ])('%s', (_name, over, kinds, evidence) => {
+    const found = detectBottlenecks(snapshot(over), DEFAULT_SLO);
+    expect(found.map((b) => b.kind)).toEqual(kinds);
+    if (evidence) expect(found[0]).toMatchObject(evidence);
+  });
+});

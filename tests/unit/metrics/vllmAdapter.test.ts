@@ -78,6 +78,10 @@ const EXPECTED: Record<string, (s: EngineSample) => void> = {
     expect(snap.e2e_p95_ms).toBeCloseTo(300 * (48.45 / 50), 9);
     expect(snap.prefix_cache_hit_rate).toBe(0);
     expect(snap.error_rate).toBe(0);
+    // request_queue_time_seconds: 51 requests that waited 0.88 ms in all; buckets start at 0.3 s.
+    expect(s.histograms.queue_seconds).toMatchObject({ count: 51, sum: 0.0008756210006595211 });
+    expect(s.histograms.queue_seconds?.bounds[0]).toBe(0.3);
+    expect(snap.queue_time_mean_ms).toBeCloseTo((0.0008756210006595211 / 51) * 1000, 12);
   },
   'vllm-aibrix-docs-jan2025-qwen25coder.prom': (s) => {
     expect(s.counters).toEqual({ requests_total: 4, request_errors_total: 0, preemptions_total: 0, generation_tokens_total: 955, prompt_tokens_total: 148 });

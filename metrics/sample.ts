@@ -27,7 +27,12 @@ export const COUNTER_KEYS = [
  * counters (SGLang's `sglang:cache_hit_rate`). It is the engine's own recent ratio, not a windowed
  * one, so snapshots use it only when the counter pair is missing (see `snapshotAcross`).
  */
-export const GAUGE_KEYS = ['requests_running', 'requests_waiting', 'kv_cache_usage', 'prefix_cache_hit_rate'] as const;
+/**
+ * `kv_cache_fixed_bytes` is not a load figure but a fact about the engine: its KV cache has a fixed
+ * size in bytes (vLLM's kv_cache_memory_bytes, always set on its CPU backend), so memory-utilization
+ * flags do nothing there. Present only when every replica reports it, like every other key.
+ */
+export const GAUGE_KEYS = ['requests_running', 'requests_waiting', 'kv_cache_usage', 'prefix_cache_hit_rate', 'kv_cache_fixed_bytes'] as const;
 /** `queue_seconds`: time requests wait before the scheduler admits them (vLLM V1's `request_queue_time_seconds`). */
 export const HISTOGRAM_KEYS = ['ttft_seconds', 'itl_seconds', 'e2e_seconds', 'queue_seconds'] as const;
 export type CounterKey = (typeof COUNTER_KEYS)[number];
@@ -78,7 +83,7 @@ export function parseEngineSample(value: unknown): EngineSample {
 }
 
 /** Gauges that are fractions of a whole: merged by mean, not by sum. */
-const FRACTION_GAUGES: ReadonlySet<GaugeKey> = new Set<GaugeKey>(['kv_cache_usage', 'prefix_cache_hit_rate']);
+const FRACTION_GAUGES: ReadonlySet<GaugeKey> = new Set<GaugeKey>(['kv_cache_usage', 'prefix_cache_hit_rate', 'kv_cache_fixed_bytes']);
 
 function keysPresentInAll<K extends string, V>(maps: ReadonlyArray<Partial<Record<K, V>>>, keys: readonly K[]): K[] {
   return keys.filter((k) => maps.every((m) => m[k] !== undefined));

@@ -90,6 +90,8 @@ export function vllmToSample(families: readonly MetricFamily[], at_ms: number): 
   if (waiting !== undefined) gauges.requests_waiting = waiting;
   const kv = meanSeries(series(index, 'kv_cache_usage_perc') ?? series(index, 'gpu_cache_usage_perc'));
   if (kv !== undefined) gauges.kv_cache_usage = kv;
+  const fixed = vllmFactsFromPage(families).kv_cache_memory_bytes;
+  if (typeof fixed === 'number') gauges.kv_cache_fixed_bytes = fixed;
 
   readLatencyHistograms((candidates) => histogram(index, candidates), histograms);
   const queue = histogram(index, ['request_queue_time_seconds']);

@@ -57,7 +57,8 @@ const EXPECTED: Record<string, (s: EngineSample) => void> = {
       prefix_cache_queries_total: 1357,
       prefix_cache_hits_total: 0,
     });
-    expect(s.gauges).toEqual({ requests_running: 0, requests_waiting: 0, kv_cache_usage: 0 });
+    // kv_cache_fixed_bytes: the CPU backend's fixed KV cache (VLLM_CPU_KVCACHE_SPACE=1), from cache_config_info
+    expect(s.gauges).toEqual({ requests_running: 0, requests_waiting: 0, kv_cache_usage: 0, kv_cache_fixed_bytes: 1073741824 });
     // V1's wider bucket layouts, up to 2560 s for TTFT
     expect(s.histograms.ttft_seconds).toEqual({
       bounds: [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560],

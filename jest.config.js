@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // The real-engine suite needs the CPU vLLM and its own setup: `npm run test:vllm` (jest.vllm.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/vllm/'],
   // Workflow tests boot Temporal servers; let slower machines finish their first run.
   transform: {
     // tsconfig's isolatedModules makes ts-jest transpile per file; type-checking is `npm run typecheck`'s job.

@@ -238,11 +238,14 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
       const health = healthScore(snapshot, slo);
       const bottlenecks = detectBottlenecks(snapshot, slo);
       activityLog().info({ health_score: health.score, bottlenecks: bottlenecks.map((b) => b.kind) }, 'performance analyzed');
+      const fixedKvBytes = input.end.gauges.kv_cache_fixed_bytes;
       return {
         bottlenecks,
         overall_health_score: health.score,
         health_components: health.components,
         metrics: snapshot,
+        // Only when known, so the analyses of engines that do not say stay as they were.
+        ...(fixedKvBytes !== undefined ? { engine_facts: { kv_cache_memory_bytes: fixedKvBytes } } : {}),
       };
     },
 
@@ -258,6 +261,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
         bottlenecks: input.analysis.bottlenecks,
         currentArgs: input.currentArgs,
         revision: input.revision,
+        facts: input.analysis.engine_facts,
       });
       activityLog().info({ revision: plan.revision, optimizations: plan.optimizations.map((o) => o.parameter) }, 'optimizations planned');
       return plan;

@@ -8,13 +8,15 @@
  * | `GET`/`DELETE /servetune/v1/lease` | who holds the replica; release by the holder or forced (agent/leaseHttp.ts, docs/replica-leases.md) |
  * | `GET /servetune/v1/replicas` | `{replicas: [this agent]}`: one replica |
  * | `GET /servetune/v1/status` | state, revision, pid, restarts, last error with stderr |
- * | `GET /health` | the engine's health route (503 while the engine is down or restarting) |
+ * | `GET /health` | readiness: the engine's health route; 503 `draining` once a restart's drain has begun, 503 while the engine is down or restarting |
+ * | `* /v1/*` | inference requests passed to the engine while it admits (agent/inferenceProxy.ts); 503 `draining` with Retry-After otherwise |
  * | `GET /metrics` | the engine's `/metrics`, proxied (502 when it does not answer) |
  * | `GET /info`, `GET /get_server_info` | TGI's / SGLang's introspection route, proxied |
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ReplicaLease } from '../core/replicaLease';
 import { ConfigPushSchema, type ErrorBody, type ReplicaList } from '../models';
+import { inferenceProxy } from './inferenceProxy';
 import { claimForPush, leaseRouter } from './leaseHttp';
 import type { Supervisor } from './supervisor';
 
@@ -88,7 +90,13 @@ export function createAgentApp(opts: AgentAppOptions): express.Express {
     }
   };
 
-  app.get('/health', proxy(opts.healthPath, { status: 503, code: 'engine_unhealthy' }));
+  const engineHealth = proxy(opts.healthPath, { status: 503, code: 'engine_unhealthy' });
+  app.get('/health', (req, res) => {
+    // Readiness goes false as soon as a drain begins: the engine still answers, but must get no new work.
+    if (supervisor.engineUp && !supervisor.admitting) return sendError(res, 503, 'draining', 'engine is draining before a restart');
+    return engineHealth(req, res);
+  });
+  app.all('/v1/{*path}', inferenceProxy(supervisor, opts.engineUrl));
   app.get('/metrics', proxy('/metrics', { status: 502, code: 'engine_unavailable' }));
   if (opts.introspectionPath) app.get(opts.introspectionPath, proxy(opts.introspectionPath, { status: 502, code: 'engine_unavailable' }));
 

@@ -1,6 +1,6 @@
 /**
  * One run of the engine: a child process in its own process group (engines fork workers; tsx and
- * python launchers wrap the real server), so stopping it signals the whole group. Keeps the last lines
+ * python launchers wrap the real server); stopping it signals the leader first, then the whole group. Keeps the last lines
  * of its stderr: the reason a crashed engine gives.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -110,21 +110,47 @@ export class EngineProcess {
     }
   }
 
+  private signalLeader(signal: NodeJS.Signals): boolean {
+    if (this.pid <= 0 || !this.running) return false;
+    try {
+      process.kill(this.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /**
-   * SIGTERM to the group, SIGKILL to whatever is left after `graceMs`. Resolves once the leader has
-   * exited and the group is gone (so the port is free for the next run).
+   * Stops the engine the way it wants to be stopped, then makes sure nothing is left:
+   *
+   * 1. SIGTERM to the group leader only (vLLM's API server: its own shutdown finishes what it serves
+   *    and then stops its engine core; signalling the whole group at once kills the engine core
+   *    under the API server, and requests in flight fail with HTTP 500);
+   * 2. once the leader has exited, the rest of the group gets `groupGraceMs` (default 5 s, at most
+   *    what is left of `graceMs`) to exit by itself, then SIGTERM;
+   * 3. SIGKILL to whatever is still there when `graceMs` is over.
+   *
+   * Resolves once the leader has exited and the group is gone (so the port is free for the next run).
    */
-  async stop(graceMs: number): Promise<ExitInfo> {
+  async stop(graceMs: number, groupGraceMs = 5_000): Promise<ExitInfo> {
     const deadline = Date.now() + graceMs;
-    if (this.running || this.groupAlive()) this.signalGroup('SIGTERM');
+    if (this.running) this.signalLeader('SIGTERM');
+    else if (this.groupAlive()) this.signalGroup('SIGTERM');
     const timer = new Promise<'timeout'>((resolve) => {
       const t = setTimeout(() => resolve('timeout'), Math.max(0, graceMs));
       void this.exited.then(() => clearTimeout(t));
     });
     if ((await Promise.race([this.exited, timer])) === 'timeout') this.signalGroup('SIGKILL');
     const exit = await this.exited;
+    const termAt = Math.min(deadline, Date.now() + groupGraceMs);
+    let termed = false;
     while (this.groupAlive()) {
-      if (Date.now() >= deadline) {
+      const now = Date.now();
+      if (!termed && now >= termAt) {
+        this.signalGroup('SIGTERM');
+        termed = true;
+      }
+      if (now >= deadline) {
         this.signalGroup('SIGKILL');
         await sleep(50);
         if (Date.now() >= deadline + 5_000) break;

@@ -13,6 +13,7 @@ import { Supervisor } from './supervisor';
 export const DEFAULT_AGENT_PORT = 9100;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 600_000;
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
 export interface AgentOptions {
   engine: EngineType;
@@ -30,6 +31,8 @@ export interface AgentOptions {
   healthTimeoutMs?: number;
   /** Default AGENT_STOP_TIMEOUT_MS, else 30000. */
   stopTimeoutMs?: number;
+  /** Default AGENT_DRAIN_TIMEOUT_MS, else 30000: how long admitted requests get to finish before a restart. */
+  drainTimeoutMs?: number;
   healthIntervalMs?: number;
   recoveryBackoffMs?: number;
   advertiseUrl?: string;
@@ -73,6 +76,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     healthUrl: `${engineUrl}${convention.healthPath}`,
     healthTimeoutMs: opts.healthTimeoutMs ?? msFromEnv('AGENT_HEALTH_TIMEOUT_MS', DEFAULT_HEALTH_TIMEOUT_MS),
     stopTimeoutMs: opts.stopTimeoutMs ?? msFromEnv('AGENT_STOP_TIMEOUT_MS', DEFAULT_STOP_TIMEOUT_MS),
+    drainTimeoutMs: opts.drainTimeoutMs ?? msFromEnv('AGENT_DRAIN_TIMEOUT_MS', DEFAULT_DRAIN_TIMEOUT_MS),
     healthIntervalMs: opts.healthIntervalMs,
     recoveryBackoffMs: opts.recoveryBackoffMs,
     process: opts.process,

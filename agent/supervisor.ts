@@ -8,11 +8,16 @@
  *   the previous command line. `null` unsets a launch arg.
  * - A push of the current revision is a no-op (while the engine is down, a restart attempt). Otherwise the engine is stopped, started on the new args
  *   and given `healthTimeoutMs` to answer its health route. If it exits or times out, the previous args
- *   are started again: 422 `apply_failed` with the engine's last stderr lines when that worked, 502
+ *   are started again: 422 `apply_failed` with the engine's error line (and its last stderr lines as details) when that worked, 502
  *   `engine_unavailable` when the previous args did not come back either (the agent then keeps retrying them).
  * - An engine that dies on its own is restarted on the current args with backoff (1 s doubling to 30 s).
+ * - Stopping a running engine (for a push, or when the agent closes) drains first (agent/admission.ts):
+ *   no new requests are admitted, the admitted ones get up to `drainTimeoutMs` to finish, then the
+ *   engine is stopped leader first (agent/engineProcess.ts).
  */
 import type { ConfigPush, EngineArgs, EngineType, ReplicaConfig } from '../models';
+import { engineErrorLine } from '../core/engineError';
+import { Admission, type DrainResult } from './admission';
 import { EngineProcess, describeExit, type EngineProcessOptions } from './engineProcess';
 import { argIssues, argsToFlags } from './flags';
 import { waitHealthy } from './health';
@@ -29,6 +34,8 @@ export interface SupervisorOptions {
   healthTimeoutMs: number;
   /** SIGTERM → SIGKILL grace when stopping the engine. */
   stopTimeoutMs: number;
+  /** How long admitted requests get to finish before the engine is stopped; default 30000. */
+  drainTimeoutMs?: number;
   process?: EngineProcessOptions;
   /** Poll interval of the health wait; default 200 ms. */
   healthIntervalMs?: number;
@@ -56,6 +63,10 @@ export interface SupervisorStatus {
   restarts: number;
   command: string[];
   last_error: { at: string; message: string; stderr: string[] } | null;
+  /** Requests in flight through the agent's /v1 proxy now. */
+  in_flight: number;
+  /** The drain before the last engine stop: whether every admitted request finished, and how long it took. */
+  last_drain: { drained: boolean; after_ms: number; left: number } | null;
 }
 
 export class Supervisor {
@@ -71,6 +82,8 @@ export class Supervisor {
   private recoveryTimer: NodeJS.Timeout | null = null;
   private backoffMs: number;
   private readonly log: (line: string) => void;
+  private readonly admission = new Admission();
+  private lastDrain: DrainResult | null = null;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.current = { revision: opts.initialRevision, args: { ...opts.launchArgs } };
@@ -96,12 +109,24 @@ export class Supervisor {
       restarts: Math.max(0, this.starts - 1),
       command: this.child ? [...this.child.command] : this.commandFor(this.current.args),
       last_error: this.lastError,
+      in_flight: this.admission.count,
+      last_drain: this.lastDrain ? { drained: this.lastDrain.drained, after_ms: this.lastDrain.afterMs, left: this.lastDrain.left } : null,
     };
   }
 
   /** True when the engine runs and the last start or apply left it healthy. */
   get engineUp(): boolean {
     return this.child?.running === true && (this.state === 'running' || this.state === 'applying');
+  }
+
+  /** True while requests may be sent to the engine: it is up and no drain has begun (the readiness the agent's /health reports). */
+  get admitting(): boolean {
+    return this.engineUp && this.admission.open;
+  }
+
+  /** Admits one inference request: its release function, or null when the engine must not get it now. */
+  admit(): (() => void) | null {
+    return this.engineUp ? this.admission.admit() : null;
   }
 
   /** Starts the engine on the launch args and waits for it to be healthy (or to fail: then recovery retries). */
@@ -133,6 +158,7 @@ export class Supervisor {
     this.stopping = true;
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
     // Stop the engine now (an apply waiting for health sees it exit), then let the queue drain.
+    if (this.child?.running) await this.drain();
     await this.child?.stop(this.opts.stopTimeoutMs);
     await this.tail.catch(() => undefined);
     await this.child?.stop(this.opts.stopTimeoutMs);
@@ -184,7 +210,9 @@ export class Supervisor {
       this.log(`${why}; restoring revision ${previous.revision}`);
       const restored = await this.launch(previous.args);
       const details = stderr.map((line) => ({ field: 'stderr', message: line }));
-      const last = stderr.length > 0 ? `: ${stderr.slice(-3).join(' | ')}` : '';
+      // The engine's own error line (core/engineError.ts), not whatever its output happened to end with.
+      const errorLine = engineErrorLine(stderr);
+      const last = errorLine ? `: ${errorLine}` : '';
       if (restored.ok) {
         this.state = 'running';
         this.record(why, stderr);
@@ -200,7 +228,10 @@ export class Supervisor {
 
   /** Stops the current engine (if any), starts one on `args`, waits for its health. */
   private async launch(args: EngineArgs): Promise<{ ok: true; afterMs: number } | { ok: false; reason: string }> {
-    if (this.child) await this.child.stop(this.opts.stopTimeoutMs);
+    if (this.child) {
+      if (this.child.running && this.engineUp) await this.drain();
+      await this.child.stop(this.opts.stopTimeoutMs);
+    }
     if (this.stopping) return { ok: false, reason: 'agent is shutting down' };
     const child = new EngineProcess(this.commandFor(args), this.opts.process);
     this.child = child;
@@ -211,7 +242,18 @@ export class Supervisor {
       shouldStop: () => this.stopping,
     });
     if (!ready.ok) await child.stop(this.opts.stopTimeoutMs);
+    if (!this.stopping) this.admission.reopen();
     return ready;
+  }
+
+  private async drain(): Promise<void> {
+    const result = await this.admission.drain(this.opts.drainTimeoutMs ?? 30_000);
+    this.lastDrain = result;
+    this.log(
+      result.drained
+        ? `drained in ${result.afterMs} ms`
+        : `drain timed out after ${result.afterMs} ms with ${result.left} request(s) in flight; stopping anyway`,
+    );
   }
 
   private record(message: string, stderr: string[] = this.child?.stderrTail() ?? []): void {

@@ -78,7 +78,11 @@ Engine args are the command's long flags in snake_case (--max-num-seqs 256 → m
 --port and the model flags stay part of the command. Pushed args are written back as flags: true → --flag,
 false → --no-flag (vLLM) or left out (TGI, SGLang), null → left out.
 PUT answers: 200 applied; 400 invalid; 422 engine refused the args, previous revision restored;
-502 previous revision did not come back either. AGENT_STOP_TIMEOUT_MS (default 30000): SIGTERM → SIGKILL grace.`,
+502 previous revision did not come back either.
+Restarts drain first: /health turns 503 and the agent's /v1/* proxy refuses new requests (503 draining),
+requests it admitted get AGENT_DRAIN_TIMEOUT_MS (default 30000) to finish; then SIGTERM goes to the engine
+process itself, the rest of its process group after 5 s, and SIGKILL after AGENT_STOP_TIMEOUT_MS (default 30000).
+Send inference traffic through the agent's /v1/* to get restarts that drop no request.`,
     )
     .action(async (command: string[], options: AgentCliOptions) => {
       const engine = options.engine ?? inferEngine(command);

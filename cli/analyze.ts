@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { toBaseUrl } from '../activities/replicaAddress';
 import { detectBottlenecks } from '../core/bottlenecks';
 import { DEFAULT_SLO, healthScore, type Slo } from '../core/healthScore';
-import { planOptimizations, rulesFor } from '../core/planner';
+import { planWithSkips, rulesFor } from '../core/planner';
 import {
   MetricsParseError,
   adapterFor,
@@ -19,6 +19,7 @@ import {
   snapshotBetween,
   snapshotOf,
   vllmArgsFromPage,
+  vllmFactsFromPage,
   type EngineSample,
   type MetricFamily,
 } from '../metrics';
@@ -49,8 +50,12 @@ export interface AnalyzeInput {
   engine: EngineType;
   /** One page (lifetime analysis) or two pages of the same replica, the earlier first (windowed). */
   pages: readonly MetricsPage[];
-  /** The replica's current engine args when known from its agent; otherwise read from the page where possible. */
-  currentArgs?: { args: EngineArgs; source: string };
+  /**
+   * The replica's current engine args when known from its agent (or the engine's own config route);
+   * otherwise read from the page where possible. `complete`: they are the whole config, so a flag
+   * they leave out runs at the engine's default (default true when given).
+   */
+  currentArgs?: { args: EngineArgs; source: string; complete?: boolean };
   /** Revision name the proposed config would get. */
   revision?: string;
   slo?: Slo;
@@ -144,8 +149,22 @@ export function analyzePages(input: AnalyzeInput): AnalyzeResult {
   const fromPage = engine === 'vllm' ? vllmArgsFromPage(lastFamilies) : null;
   const current_args =
     input.currentArgs ??
-    (fromPage ? { source: 'page: vllm:cache_config_info', args: fromPage } : { source: 'none (engine defaults)', args: {} });
-  const plan = planOptimizations({ engine, snapshot, bottlenecks, currentArgs: current_args.args, revision: input.revision ?? ANALYZE_REVISION });
+    (fromPage ? { source: 'page: vllm:cache_config_info', args: fromPage } : { source: 'none (not reported)', args: {} });
+  // Only an agent's (or the engine's own) report is the whole config; a page shows a few flags, and
+  // a flag it does not show runs at a value the analysis cannot see (not necessarily the default).
+  const argsComplete = input.currentArgs ? input.currentArgs.complete !== false : false;
+  const facts = engine === 'vllm' ? vllmFactsFromPage(lastFamilies) : {};
+  if (typeof current_args.args.kv_cache_memory_bytes === 'number') facts.kv_cache_memory_bytes = current_args.args.kv_cache_memory_bytes;
+  const { plan, skipped } = planWithSkips({
+    engine,
+    snapshot,
+    bottlenecks,
+    currentArgs: current_args.args,
+    revision: input.revision ?? ANALYZE_REVISION,
+    argsComplete,
+    facts,
+  });
+  for (const s of skipped) notes.push(`${s.parameter}: ${s.why}`);
 
   return {
     engine,
@@ -153,7 +172,7 @@ export function analyzePages(input: AnalyzeInput): AnalyzeResult {
     snapshot,
     bottlenecks,
     health,
-    current_args,
+    current_args: { source: current_args.source, args: current_args.args },
     plan,
     notes,
   };

@@ -6,6 +6,13 @@ export const BOTTLENECK_THRESHOLDS = {
   kv_cache_usage: 0.9,
   preemptions_per_second: 0.1,
   waiting_per_replica: 1,
+  /**
+   * Mean queue time above this share of the TTFT target is a queue too: a quarter of the time-to-
+   * first-token budget spent before the scheduler even admits the request. The waiting gauge is one
+   * instant per scrape and misses queues that form and clear between scrapes; the queue-time
+   * histogram (vLLM V1) covers every request of the window.
+   */
+  queue_time_share_of_ttft_slo: 0.25,
 };
 
 /** Each bottleneck carries its evidence: the metric, the value seen and the threshold it crossed. */
@@ -20,14 +27,24 @@ export function detectBottlenecks(snapshot: Snapshot, slo: Slo): Bottleneck[] {
     'Requests are preempted and recomputed for lack of KV-cache space');
   const waitingPerReplica =
     snapshot.requests_waiting === null || snapshot.replicas === 0 ? null : snapshot.requests_waiting / snapshot.replicas;
-  add('queue_backlog', 'requests_waiting_per_replica', waitingPerReplica, BOTTLENECK_THRESHOLDS.waiting_per_replica,
-    'Requests queue before the scheduler admits them');
+  const queueMs = snapshot.queue_time_mean_ms ?? null;
+  const queueLimitMs = slo.ttft_p95_ms * BOTTLENECK_THRESHOLDS.queue_time_share_of_ttft_slo;
+  const waitingOver = waitingPerReplica !== null && waitingPerReplica > BOTTLENECK_THRESHOLDS.waiting_per_replica;
+  const queueOver = queueMs !== null && queueMs > queueLimitMs;
+  const queueNote = queueMs === null ? '' : ` (mean queue time ${round1(queueMs)} ms)`;
+  if (waitingOver) {
+    add('queue_backlog', 'requests_waiting_per_replica', waitingPerReplica, BOTTLENECK_THRESHOLDS.waiting_per_replica,
+      `Requests queue before the scheduler admits them${queueNote}`);
+  } else if (queueOver) {
+    add('queue_backlog', 'queue_time_mean_ms', queueMs, queueLimitMs,
+      `Requests waited ${round1(queueMs)} ms on average before the scheduler admitted them, over a quarter of the TTFT target (the waiting gauge showed ${waitingPerReplica ?? 'n/a'} per replica at the scrape)`);
+  }
   // A queue while the KV cache has room: the scheduler, not memory, holds requests back (a batch-size
   // cap or over-conservative admission). SGLang's tuning guide reads it the same way: "token usage < 0.9
   // and #queue-req > 0" means "the server is too conservative about taking in new requests". The
   // complement, a queue on a full cache, is kv_cache_pressure. Engines without a KV gauge (TGI) never show it.
   const kv = snapshot.kv_cache_usage;
-  if (waitingPerReplica !== null && waitingPerReplica > BOTTLENECK_THRESHOLDS.waiting_per_replica && kv !== null && kv < BOTTLENECK_THRESHOLDS.kv_cache_usage) {
+  if ((waitingOver || queueOver) && kv !== null && kv < BOTTLENECK_THRESHOLDS.kv_cache_usage) {
     found.push({
       kind: 'low_batch_utilisation',
       metric: 'kv_cache_usage',
@@ -41,3 +58,5 @@ export function detectBottlenecks(snapshot: Snapshot, slo: Slo): Bottleneck[] {
   add('errors', 'error_rate', snapshot.error_rate, slo.error_rate, 'Error rate is above its SLO');
   return found;
 }
+
+const round1 = (v: number) => Math.round(v * 10) / 10;

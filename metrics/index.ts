@@ -18,7 +18,7 @@ export {
 export type { EngineSample, CounterKey, GaugeKey, HistogramKey, SamplePair } from './sample';
 export { adapterFor, UnsupportedEngineError } from './engines/adapter';
 export type { EngineAdapter } from './engines/adapter';
-export { vllmAdapter, vllmToSample, vllmArgsFromPage, VLLM_FAILED_FINISH_REASONS } from './engines/vllmAdapter';
+export { vllmAdapter, vllmToSample, vllmArgsFromPage, vllmFactsFromPage, VLLM_FAILED_FINISH_REASONS } from './engines/vllmAdapter';
 export { tgiAdapter, tgiToSample } from './engines/tgiAdapter';
 export { sglangAdapter, sglangToSample, SGLANG_RANK_LABELS } from './engines/sglangAdapter';
 export { scrapeTextToSample } from './scrape';

@@ -27,8 +27,14 @@ export const COUNTER_KEYS = [
  * counters (SGLang's `sglang:cache_hit_rate`). It is the engine's own recent ratio, not a windowed
  * one, so snapshots use it only when the counter pair is missing (see `snapshotAcross`).
  */
-export const GAUGE_KEYS = ['requests_running', 'requests_waiting', 'kv_cache_usage', 'prefix_cache_hit_rate'] as const;
-export const HISTOGRAM_KEYS = ['ttft_seconds', 'itl_seconds', 'e2e_seconds'] as const;
+/**
+ * `kv_cache_fixed_bytes` is not a load figure but a fact about the engine: its KV cache has a fixed
+ * size in bytes (vLLM's kv_cache_memory_bytes, always set on its CPU backend), so memory-utilization
+ * flags do nothing there. Present only when every replica reports it, like every other key.
+ */
+export const GAUGE_KEYS = ['requests_running', 'requests_waiting', 'kv_cache_usage', 'prefix_cache_hit_rate', 'kv_cache_fixed_bytes'] as const;
+/** `queue_seconds`: time requests wait before the scheduler admits them (vLLM V1's `request_queue_time_seconds`). */
+export const HISTOGRAM_KEYS = ['ttft_seconds', 'itl_seconds', 'e2e_seconds', 'queue_seconds'] as const;
 export type CounterKey = (typeof COUNTER_KEYS)[number];
 export type GaugeKey = (typeof GAUGE_KEYS)[number];
 export type HistogramKey = (typeof HISTOGRAM_KEYS)[number];
@@ -77,7 +83,7 @@ export function parseEngineSample(value: unknown): EngineSample {
 }
 
 /** Gauges that are fractions of a whole: merged by mean, not by sum. */
-const FRACTION_GAUGES: ReadonlySet<GaugeKey> = new Set<GaugeKey>(['kv_cache_usage', 'prefix_cache_hit_rate']);
+const FRACTION_GAUGES: ReadonlySet<GaugeKey> = new Set<GaugeKey>(['kv_cache_usage', 'prefix_cache_hit_rate', 'kv_cache_fixed_bytes']);
 
 function keysPresentInAll<K extends string, V>(maps: ReadonlyArray<Partial<Record<K, V>>>, keys: readonly K[]): K[] {
   return keys.filter((k) => maps.every((m) => m[k] !== undefined));
@@ -191,8 +197,10 @@ export function snapshotAcross(pairs: ReadonlyArray<SamplePair>): Snapshot {
   const ttft = windowHistogram('ttft_seconds');
   const itl = windowHistogram('itl_seconds');
   const e2e = windowHistogram('e2e_seconds');
+  const queue = windowHistogram('queue_seconds');
   const now = mergeSamples(pairs.map((p) => p.cur));
   return {
+    ...queueTime(queue),
     window_seconds: Math.max(...windows),
     replicas: now.replicas,
     request_rate: perSecond('requests_total'),
@@ -226,6 +234,7 @@ export function snapshotOf(sample: EngineSample): Snapshot {
   const h = sample.histograms;
   const ratio = (n: number | undefined, d: number | undefined) => (n === undefined || d === undefined || !(d > 0) ? null : n / d);
   return {
+    ...queueTime(h.queue_seconds ?? null),
     window_seconds: 0,
     replicas: sample.replicas,
     request_rate: null,
@@ -252,4 +261,14 @@ function quantileMs(q: number, h: HistogramSample | null | undefined): number | 
   if (!h) return null;
   const v = sampleQuantile(q, h);
   return v === null || !Number.isFinite(v) ? null : v * 1000;
+}
+
+/**
+ * The mean queue time of the requests in a histogram, only for engines that have one (the key is
+ * left out otherwise, so snapshots of other engines keep their shape). The mean, not a quantile:
+ * vLLM's queue-time buckets start at 0.3 s, far too coarse to interpolate a p95 below that.
+ */
+function queueTime(h: HistogramSample | null | undefined): Pick<Snapshot, 'queue_time_mean_ms'> {
+  if (!h) return {};
+  return { queue_time_mean_ms: h.count > 0 && h.sum !== null ? (h.sum / h.count) * 1000 : null };
 }

@@ -33,6 +33,8 @@ export const AnalysisResultSchema = z.object({
   overall_health_score: z.number().nullable(),
   health_components: z.array(HealthComponentSchema),
   metrics: SnapshotSchema,
+  /** What the samples say about where the engines run (core/knowledge/rule.ts EngineFacts); absent when nothing is known. */
+  engine_facts: z.object({ kv_cache_memory_bytes: z.number().nullable().optional() }).optional(),
 });
 export type AnalysisResult = z.infer<typeof AnalysisResultSchema>;
 

@@ -21,6 +21,8 @@ export const SnapshotSchema = z.object({
   e2e_p95_ms: z.number().nullable(),
   generation_tokens_per_second: z.number().nullable(),
   error_rate: z.number().nullable(),
+  /** Mean time requests waited to be scheduled; present only for engines that report it (vLLM V1). */
+  queue_time_mean_ms: z.number().nullable().optional(),
 });
 export type Snapshot = z.infer<typeof SnapshotSchema>;
 export type SnapshotMetric = Exclude<keyof Snapshot, 'window_seconds' | 'replicas'>;

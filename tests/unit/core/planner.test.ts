@@ -1,6 +1,6 @@
 import { detectBottlenecks } from '../../../core/bottlenecks';
 import { DEFAULT_SLO } from '../../../core/healthScore';
-import { combineImprovements, planOptimizations, rulesFor } from '../../../core/planner';
+import { combineImprovements, planOptimizations, planWithSkips, rulesFor } from '../../../core/planner';
 import { VLLM_LIMITS } from '../../../core/knowledge/vllm';
 import type { EngineArgs } from '../../../models';
 import { snapshot } from './snapshotFixture';
@@ -99,5 +99,60 @@ describe('vLLM planner', () => {
     for (const engine of ['vllm', 'tgi', 'sglang'] as const) expect(rulesFor(engine).length).toBeGreaterThan(0);
     const s = snapshot({ kv_cache_usage: 0.99 });
     expect(planOptimizations({ engine: 'sglang', snapshot: s, bottlenecks: detectBottlenecks(s, DEFAULT_SLO), currentArgs: {}, revision: 'r' }).engine_args).toEqual({ mem_fraction_static: 0.93 });
+  });
+});
+
+describe('planWithSkips: flags the plan must not move', () => {
+  const queue = snapshot({ requests_waiting: 30, kv_cache_usage: 0.5 });
+  const base = { engine: 'vllm' as const, snapshot: queue, bottlenecks: detectBottlenecks(queue, DEFAULT_SLO), revision: 'r' };
+
+  it.each<[string, Partial<Parameters<typeof planWithSkips>[0]>, number | null, string[]]>([
+    ['complete args without the flag: the default is in force', { currentArgs: {}, argsComplete: true }, 384, []],
+    ['partial args without the flag: unknown, nothing proposed', { currentArgs: {}, argsComplete: false }, null, ['max_num_seqs']],
+    ['partial args with the flag: steps from it', { currentArgs: { max_num_seqs: 8 }, argsComplete: false }, 12, []],
+  ])('%s', (_name, over, proposed, skipped) => {
+    const { plan, skipped: got } = planWithSkips({ ...base, currentArgs: {}, ...over });
+    expect(plan.optimizations.find((o) => o.parameter === 'max_num_seqs')?.proposed ?? null).toBe(proposed);
+    expect(got.map((s) => s.parameter)).toEqual(skipped);
+  });
+
+  it('skips a rule whose flag has no effect (KV cache fixed in bytes), once per flag', () => {
+    const full = snapshot({ kv_cache_usage: 0.97, preemptions_per_second: 2 });
+    const { plan, skipped } = planWithSkips({
+      engine: 'vllm',
+      snapshot: full,
+      bottlenecks: detectBottlenecks(full, DEFAULT_SLO),
+      currentArgs: { gpu_memory_utilization: 0.9 },
+      revision: 'r',
+      facts: { kv_cache_memory_bytes: 2 ** 30 },
+    });
+    expect(plan.optimizations.map((o) => o.parameter)).not.toContain('gpu_memory_utilization');
+    expect(skipped).toEqual([{ parameter: 'gpu_memory_utilization', rule: 'vllm.kv_memory', why: expect.stringMatching(/fixed at 1073741824 bytes/) }]);
+    const gpu = planWithSkips({ engine: 'vllm', snapshot: full, bottlenecks: detectBottlenecks(full, DEFAULT_SLO), currentArgs: { gpu_memory_utilization: 0.9 }, revision: 'r', facts: { kv_cache_memory_bytes: null } });
+    expect(gpu.plan.optimizations.find((o) => o.parameter === 'gpu_memory_utilization')?.proposed).toBe(0.95);
+  });
+});
+
+describe('detectBottlenecks: queue time as evidence of a queue (vLLM V1 request_queue_time_seconds)', () => {
+  // The default TTFT target is 500 ms, so a quarter of it is 125 ms.
+  it.each<[string, Parameters<typeof snapshot>[0], string[], Record<string, unknown> | null]>([
+    ['no queue time (other engines): the waiting gauge alone', { requests_waiting: 0 }, [], null],
+    ['short queue time, empty gauge: no queue', { requests_waiting: 0, queue_time_mean_ms: 40 }, [], null],
+    [
+      'long queue time while the gauge read 0 at the scrape: a queue, with the queue time as evidence',
+      { requests_waiting: 0, queue_time_mean_ms: 300 },
+      ['queue_backlog', 'low_batch_utilisation'],
+      { metric: 'queue_time_mean_ms', value: 300, threshold: 125, description: expect.stringMatching(/waited 300 ms on average.*waiting gauge showed 0 per replica/) },
+    ],
+    [
+      'a waiting gauge over its threshold stays the evidence, and names the queue time',
+      { requests_waiting: 30, replicas: 10, queue_time_mean_ms: 12.34 },
+      ['queue_backlog', 'low_batch_utilisation'],
+      { metric: 'requests_waiting_per_replica', value: 3, description: expect.stringContaining('(mean queue time 12.3 ms)') },
+    ],
+  ])('%s', (_name, over, kinds, evidence) => {
+    const found = detectBottlenecks(snapshot(over), DEFAULT_SLO);
+    expect(found.map((b) => b.kind)).toEqual(kinds);
+    if (evidence) expect(found[0]).toMatchObject(evidence);
   });
 });

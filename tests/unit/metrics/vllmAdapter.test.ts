@@ -57,7 +57,8 @@ const EXPECTED: Record<string, (s: EngineSample) => void> = {
       prefix_cache_queries_total: 1357,
       prefix_cache_hits_total: 0,
     });
-    expect(s.gauges).toEqual({ requests_running: 0, requests_waiting: 0, kv_cache_usage: 0 });
+    // kv_cache_fixed_bytes: the CPU backend's fixed KV cache (VLLM_CPU_KVCACHE_SPACE=1), from cache_config_info
+    expect(s.gauges).toEqual({ requests_running: 0, requests_waiting: 0, kv_cache_usage: 0, kv_cache_fixed_bytes: 1073741824 });
     // V1's wider bucket layouts, up to 2560 s for TTFT
     expect(s.histograms.ttft_seconds).toEqual({
       bounds: [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560],
@@ -78,6 +79,10 @@ const EXPECTED: Record<string, (s: EngineSample) => void> = {
     expect(snap.e2e_p95_ms).toBeCloseTo(300 * (48.45 / 50), 9);
     expect(snap.prefix_cache_hit_rate).toBe(0);
     expect(snap.error_rate).toBe(0);
+    // request_queue_time_seconds: 51 requests that waited 0.88 ms in all; buckets start at 0.3 s.
+    expect(s.histograms.queue_seconds).toMatchObject({ count: 51, sum: 0.0008756210006595211 });
+    expect(s.histograms.queue_seconds?.bounds[0]).toBe(0.3);
+    expect(snap.queue_time_mean_ms).toBeCloseTo((0.0008756210006595211 / 51) * 1000, 12);
   },
   'vllm-aibrix-docs-jan2025-qwen25coder.prom': (s) => {
     expect(s.counters).toEqual({ requests_total: 4, request_errors_total: 0, preemptions_total: 0, generation_tokens_total: 955, prompt_tokens_total: 148 });

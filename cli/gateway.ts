@@ -9,10 +9,6 @@ import {
   ErrorBodySchema,
   WorkflowListSchema,
   WorkflowStateSchema,
-  type AbortPayload,
-  type ApprovePayload,
-  type PromotePayload,
-  type RejectPayload,
   type RolloutRequestInput,
   type WorkflowState,
   type WorkflowStatus,
@@ -131,20 +127,9 @@ export class GatewayClient {
     return this.call('get', '/api/v1/workflows', WorkflowListSchema, undefined, params);
   }
 
-  approve(id: string, body: Partial<ApprovePayload>): Promise<Answer<WorkflowState>> {
-    return this.call('post', `/api/v1/workflows/${encodeURIComponent(id)}/approve`, WorkflowStateSchema, body);
-  }
-
-  reject(id: string, body: Partial<RejectPayload>): Promise<Answer<WorkflowState>> {
-    return this.call('post', `/api/v1/workflows/${encodeURIComponent(id)}/reject`, WorkflowStateSchema, body);
-  }
-
-  promote(id: string, body: Partial<PromotePayload>): Promise<Answer<WorkflowState>> {
-    return this.call('post', `/api/v1/workflows/${encodeURIComponent(id)}/promote`, WorkflowStateSchema, body);
-  }
-
-  abort(id: string, body: Partial<AbortPayload>): Promise<Answer<WorkflowState>> {
-    return this.call('post', `/api/v1/workflows/${encodeURIComponent(id)}/abort`, WorkflowStateSchema, body);
+  /** approve, reject, promote or abort: the gateway answers with the state the rollout reached. */
+  decide(id: string, decision: 'approve' | 'reject' | 'promote' | 'abort', body: Record<string, string>): Promise<Answer<WorkflowState>> {
+    return this.call('post', `/api/v1/workflows/${encodeURIComponent(id)}/${decision}`, WorkflowStateSchema, body);
   }
 
   private async call<S extends z.ZodTypeAny>(method: 'get' | 'post', path: string, schema: S, body?: unknown, params?: Record<string, unknown>): Promise<Answer<z.output<S>>> {

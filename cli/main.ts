@@ -10,15 +10,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
-import { registerAbort } from './abort';
 import { registerAgent } from './agent';
 import { registerAnalyze } from './analyze';
-import { registerApprove } from './approve';
+import { registerDecisions } from './decisions';
 import { defaultGatewayDeps, type GatewayDeps } from './gateway';
 import { CliError, CliExit, EXIT, oneLine, processIO, type CliIO } from './io';
 import { registerList } from './list';
-import { registerPromote } from './promote';
-import { registerReject } from './reject';
 import { registerReleaseLease } from './releaseLease';
 import { registerStart } from './start';
 import { registerStatus } from './status';
@@ -35,10 +32,7 @@ export function buildProgram(io: CliIO = processIO, gateway: GatewayDeps = defau
   registerStart(program, io, gateway);
   registerStatus(program, io, gateway);
   registerList(program, io, gateway);
-  registerApprove(program, io, gateway);
-  registerReject(program, io, gateway);
-  registerPromote(program, io, gateway);
-  registerAbort(program, io, gateway);
+  registerDecisions(program, io, gateway);
   registerWatch(program, io, gateway);
   registerAgent(program, io);
   registerReleaseLease(program, io);

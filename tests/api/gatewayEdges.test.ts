@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer as createTcpServer, connect, type AddressInfo, type Server as TcpServer } from 'node:net';
-import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
@@ -17,24 +16,11 @@ import { listenGateway, requireLoopbackWithoutTokens } from '../../api/server';
 import { ErrorBodySchema } from '../../models';
 import { TSX } from '../../scripts/processes';
 import { startDevServer } from '../helpers/temporal';
+import { requestValidationClient } from '../helpers/requestValidationClient';
 
 jest.setTimeout(120_000);
 
-const calls: string[] = [];
-const fakeClient = {
-  connection: { withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn() },
-  workflow: {
-    start: async () => void calls.push('start'),
-    list: () => {
-      calls.push('list');
-      return (async function* () {})();
-    },
-    getHandle: () => {
-      calls.push('getHandle');
-      throw new Error('must not be reached');
-    },
-  },
-} as unknown as Client;
+const { client: fakeClient, calls } = requestValidationClient();
 
 const TOKENS = { ops: 'ops-token-0123456789', scraper: 'scrape-token-0123456789' };
 const tokens = new TokenStore([

@@ -3,27 +3,12 @@
  * never reaches Temporal. The Temporal client here is a recording fake — the one place tests may
  * stand in for it, since nothing below the validation layer may run.
  */
-import type { Client } from '@temporalio/client';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import { ErrorBodySchema } from '../../models';
+import { requestValidationClient } from '../helpers/requestValidationClient';
 
-const calls: string[] = [];
-const fakeClient = {
-  connection: { withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn() },
-  workflow: {
-    start: async () => void calls.push('start'),
-    executeUpdateWithStart: async () => void calls.push('start'),
-    list: () => {
-      calls.push('list');
-      return (async function* () {})();
-    },
-    getHandle: () => {
-      calls.push('getHandle');
-      throw new Error('must not be reached');
-    },
-  },
-} as unknown as Client;
+const { client: fakeClient, calls } = requestValidationClient();
 
 const api = supertest(createApp(fakeClient, { taskQueue: 'validation' }));
 const valid = { instance_id: 'localhost:8000', instance_type: 'vllm' };

@@ -175,7 +175,12 @@ describe('a rollout through Temporal over two real replicas', () => {
     worker = await createRolloutWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle: workflowBundle() });
     running = worker.run();
     const api = supertest(createApp(env.client, { taskQueue }));
+    // The tests above left replica a on their last revision, and a rollout refuses a fleet whose replicas
+    // run different configs (docs/replica-leases.md): b joins a's config first, so both run one.
+    const onA = await config(a);
+    expect((await put(b, onA.revision, onA.engine_args)).status).toBe(200);
     const before = { a: await config(a), b: await config(b) };
+    expect(before.b).toEqual(before.a);
     const load = startLoad([a.agent.url, b.agent.url], { concurrency: 1, pauseMs: 200 });
     let state: WorkflowState;
     try {

@@ -16,7 +16,8 @@ import { agentConfigTarget, leaseHeldBy, type ConfigTarget } from './configTarge
 import { rangeSize, toConfigRuns, type ConfigRun, type FleetRef, type ReplicaRange, type RestoreGroup } from '../core/fleet';
 import { discoverReplicaList } from './discovery';
 import { fleetDigest, inRange, resolveFleet } from './fleet';
-import { describeHttpError, isClientRefusal, nonRetryable, NON_RETRYABLE } from './errors';
+import { NON_RETRYABLE } from '../contract';
+import { describeHttpError, isClientRefusal, nonRetryable } from './errors';
 import { metricSourceFor, PrometheusSourceError } from './metricSource';
 import { withHeartbeat } from './heartbeat';
 import { activityLog } from './log';

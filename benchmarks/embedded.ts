@@ -23,9 +23,9 @@ import { compiledPath, ensureBuilt } from '../scripts/build';
 import { ensureTemporalBinaries, PROJECT_ROOT } from '../scripts/temporalBinaries';
 import { NODE_FLAGS, waitForPort } from '../scripts/processes';
 import * as createWorkerModule from '../worker/createWorker';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
 import * as floorActivities from './floor/activities';
 import { freePort } from '../scripts/processes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../contract';
 
 const noop = () => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };

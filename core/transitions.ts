@@ -1,10 +1,3 @@
-import type { WorkflowStatus } from '../models';
-
-/** Ended rollouts take no more signals. A plain list rather than the zod schema: workflow code imports this. */
-export function isTerminalStatus(status: WorkflowStatus): boolean {
-  return status === 'completed' || status === 'rejected' || status === 'rolled_back' || status === 'failed';
-}
-
 /** What the rollout does after a stage's monitoring window; a plain function so every branch is unit-tested. */
 export type NextStep = 'next_stage' | 'await_promotion' | 'complete' | 'rollback';
 

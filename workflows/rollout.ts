@@ -34,7 +34,7 @@ import { budgetedSamplingIntervalSeconds, decideSample } from '../core/monitorin
 import { canonicalDeploymentKey } from '../core/targetAddress';
 import { describeImprovement, initialState, startedStage } from '../core/rolloutState';
 import { planStages, type PlannedStage } from '../core/stagePlan';
-import { isTerminalStatus, monitoringTicks, nextAfterStage, samplingIntervalSeconds } from '../core/transitions';
+import { monitoringTicks, nextAfterStage, samplingIntervalSeconds } from '../core/transitions';
 import {
   abortSignal,
   abortUpdate,
@@ -45,21 +45,27 @@ import {
   promoteUpdate,
   rejectSignal,
   rejectUpdate,
-  DEADLINE_PASSED_ERROR,
-  deploymentGuardId,
-  INVALID_DECISION_ERROR,
-  REST_UPDATE_ID_PREFIX,
-  WRONG_STATE_ERROR,
 } from './definitions';
 import { cancelOnRequest } from './cancelOnRequest';
-import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttributes';
+import {
+  DEADLINE_PASSED_ERROR,
+  DECISION_STATES,
+  DEPLOYMENT_GUARD_ID_PREFIX,
+  DEPLOYMENT_KEY,
+  ENGINE_KEY,
+  INVALID_DECISION_ERROR,
+  isTerminalStatus,
+  NON_RETRYABLE_TYPES,
+  REST_UPDATE_ID_PREFIX,
+  STAGE_KEY,
+  STATUS_KEY,
+  WRONG_STATE_ERROR,
+} from '../contract';
 
 export interface RolloutWorkflowInput extends RolloutRequest {
   started_by?: string;
   started_via?: Channel;
 }
-
-const NON_RETRYABLE_TYPES = ['ConfigRejected', 'InvalidReplicaAnswer', 'FleetChanged'];
 
 /** Reads: cheap and idempotent, so retried quickly a few times before the rollout gives up. */
 const reads = proxyActivities<RolloutActivities>({
@@ -157,11 +163,11 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   // wait), so a read right after the answer shows where the rollout went. An abort takes effect at the
   // rollout's next step, and answers once the rollout has stopped going forward (it is rolling back or
   // has ended); before the abort checkpoints it answered at once.
-  decisionUpdate(approveUpdate, 'approve', approve, awaitingDecision, 'awaiting approval', () => state.status !== 'awaiting_approval');
-  decisionUpdate(rejectUpdate, 'reject', reject, awaitingDecision, 'awaiting approval', () => state.status !== 'awaiting_approval');
-  decisionUpdate(promoteUpdate, 'promote', promote, awaitingPromotion, 'awaiting promotion', () => state.current_step !== 'await_promotion');
+  decisionUpdate(approveUpdate, 'approve', approve, awaitingDecision, DECISION_STATES.approve.wanted, () => state.status !== 'awaiting_approval');
+  decisionUpdate(rejectUpdate, 'reject', reject, awaitingDecision, DECISION_STATES.reject.wanted, () => state.status !== 'awaiting_approval');
+  decisionUpdate(promoteUpdate, 'promote', promote, awaitingPromotion, DECISION_STATES.promote.wanted, () => state.current_step !== 'await_promotion');
   const abortActedOn = () => !patches.abortCheckpoints || state.current_step === 'rollback' || !inProgress();
-  decisionUpdate(abortUpdate, 'abort', abort, inProgress, 'in progress', abortActedOn);
+  decisionUpdate(abortUpdate, 'abort', abort, inProgress, DECISION_STATES.abort.wanted, abortActedOn);
 
   /** A signal is fire and forget: one that does not fit (shape, deadline, state) is ignored and logged. */
   function decisionSignal(def: SignalDefinition<[unknown?]>, kind: DecisionKind, decide: (d: CheckedDecision, channel: Channel) => void, fits: () => boolean): void {
@@ -230,7 +236,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     state.audit.push({ action, actor: by, channel: channel ?? 'temporal', at: nowIso(), detail: detail ?? null });
   }
   // The gateway's rollouts are started by a deployment guard; anything else came straight through Temporal.
-  const startedVia: Channel | undefined = checkedDecisions ? (workflowInfo().parent?.workflowId.startsWith(deploymentGuardId('')) ? 'rest' : 'temporal') : input.started_via;
+  const startedVia: Channel | undefined = checkedDecisions ? (workflowInfo().parent?.workflowId.startsWith(DEPLOYMENT_GUARD_ID_PREFIX) ? 'rest' : 'temporal') : input.started_via;
   audit('start', actor(input.started_by), startedVia);
 
   let indexed = { status: '', stage: '' };

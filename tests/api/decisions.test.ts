@@ -10,9 +10,10 @@ import { createApp } from '../../api/app';
 import { settleUnanswered } from '../../api/decisionOutcome';
 import { ErrorBodySchema, type WorkflowState } from '../../models';
 import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
-import { approveUpdate, deploymentGuardId, INVALID_DECISION_ERROR } from '../../workflows/definitions';
+import { approveUpdate } from '../../workflows/definitions';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { deploymentGuardId, INVALID_DECISION_ERROR, isTerminalStatus } from '../../contract';
 
 jest.setTimeout(180_000);
 
@@ -69,7 +70,7 @@ async function awaitingApproval(deployment: number): Promise<string> {
 }
 
 const auditOf = (s: WorkflowState) => s.audit.map((a) => [a.action, a.actor, a.channel]);
-const terminal = (s: WorkflowState) => ['completed', 'rejected', 'rolled_back', 'failed'].includes(s.status);
+const terminal = (s: WorkflowState) => isTerminalStatus(s.status);
 
 test('approve and reject answered 503 while no worker runs are not applied when a worker returns; a later decision is', async () => {
   const id = await awaitingApproval(0);

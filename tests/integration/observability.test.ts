@@ -20,6 +20,7 @@ import { PinoSdkLogger } from '../../worker/sdkLogger';
 import type { WorkflowState } from '../../models';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
 import { freePort } from '../../scripts/processes';
+import { isTerminalStatus } from '../../contract';
 
 jest.setTimeout(180_000);
 
@@ -52,7 +53,7 @@ async function waitTerminal(id: string): Promise<WorkflowState> {
   const deadline = Date.now() + 90_000;
   for (;;) {
     const res = await api.get(`/api/v1/workflows/${id}`);
-    if (res.status === 200 && ['completed', 'rejected', 'rolled_back', 'failed'].includes(res.body.status)) return res.body as WorkflowState;
+    if (res.status === 200 && isTerminalStatus(res.body.status)) return res.body as WorkflowState;
     if (Date.now() > deadline) throw new Error(`rollout ${id} did not end: ${JSON.stringify(res.body).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -25,9 +25,9 @@ import { PROJECT_ROOT } from '../../scripts/temporalBinaries';
 import { createRolloutWorker, WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/createWorker';
 import { buildIdFor } from '../../worker/deploymentVersion';
 import { claimCurrentVersion, currentBuildId, setCurrentVersion, versionStatus } from '../../worker/currentVersion';
-import { deploymentGuardId } from '../../workflows/definitions';
 import { isTerminal } from '../helpers/stack';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { deploymentGuardId } from '../../contract';
 
 jest.setTimeout(180_000);
 

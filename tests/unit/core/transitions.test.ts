@@ -1,4 +1,4 @@
-import { isTerminalStatus, monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../../../core/transitions';
+import { monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../../../core/transitions';
 
 describe('nextAfterStage', () => {
   it.each([
@@ -41,12 +41,5 @@ describe('monitoring schedule', () => {
 
   it('samples at least once even for a window shorter than the interval', () => {
     expect(monitoringTicks(0.5, 1)).toEqual([0.5]);
-  });
-});
-
-describe('isTerminalStatus', () => {
-  it('agrees with the published list of terminal statuses', () => {
-    const { TERMINAL_STATUSES, WorkflowStatusSchema } = jest.requireActual('../../../models');
-    for (const status of WorkflowStatusSchema.options) expect(isTerminalStatus(status)).toBe(TERMINAL_STATUSES.includes(status));
   });
 });

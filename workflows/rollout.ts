@@ -138,11 +138,11 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
 
   function approve(d: CheckedDecision, channel: Channel): void {
     audit('approve', d.actor, channel, d.note);
-    update({ approved: true, approved_by: d.actor, approval_comment: d.note });
+    patchState({ approved: true, approved_by: d.actor, approval_comment: d.note });
   }
   function reject(d: CheckedDecision, channel: Channel): void {
     audit('reject', d.actor, channel, d.note);
-    update({ approved: false, rejected_by: d.actor, rejection_reason: d.note });
+    patchState({ approved: false, rejected_by: d.actor, rejection_reason: d.note });
   }
   function promote(d: CheckedDecision, channel: Channel): void {
     audit('promote', d.actor, channel);
@@ -240,10 +240,10 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   audit('start', actor(input.started_by), startedVia);
 
   let indexed = { status: '', stage: '' };
-  function update(patch: Partial<WorkflowState>): void {
+  function patchState(patch: Partial<WorkflowState>): void {
     Object.assign(state, patch, { updated_at: nowIso() });
     const now = { status: state.status, stage: state.current_stage ?? 'none' };
-    // Upsert only on change: each upsert is a history event, and most updates touch neither field.
+    // Upsert only on change: each upsert is a history event, and most patches touch neither field.
     if (now.status !== indexed.status || now.stage !== indexed.stage) {
       upsertSearchAttributes([
         { key: STATUS_KEY, value: now.status },
@@ -256,14 +256,14 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   function finish(status: WorkflowStatus, patch: Partial<WorkflowState> = {}): WorkflowState {
     // State only, no command: finished rollouts show no stage `in_progress`.
     closeOpenStages(state.rollout_history, nowIso(), patch.error_message ?? `rollout ${status}`);
-    update({ status, current_step: 'complete', ...patch });
+    patchState({ status, current_step: 'complete', ...patch });
     return state;
   }
 
   const abortMessage = () => `Aborted by ${abortRequest?.aborted_by}${abortRequest?.reason ? `: ${abortRequest.reason}` : ''}`;
 
   async function rollback(reason: string): Promise<WorkflowState> {
-    update({ current_step: 'rollback' });
+    patchState({ current_step: 'rollback' });
     const targets = [...changed.values()];
     try {
       if (targets.length > 0) {
@@ -292,12 +292,12 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
 
   try {
     // collect_metrics: who the replicas are, what they run, and how they perform now.
-    update({ status: 'running', current_step: 'collect_metrics' });
+    patchState({ status: 'running', current_step: 'collect_metrics' });
     const discovered = await reads.discoverReplicas({ instance_id: input.instance_id, replicas: input.replicas });
     const replicas = discovered.replicas;
     fleet = { instance_id: input.instance_id, replicas: input.replicas, count: replicas.length, digest: discovered.digest };
     const configs = await reads.readReplicaConfigs({ fleet });
-    update({ replicas });
+    patchState({ replicas });
     // Plans start from one config; a fleet left half-changed is refused before anything is pushed.
     const mixed = mixedConfigProblem(configs);
     if (mixed && patched('refuse-mixed-configs')) return finish('failed', { error_message: mixed });
@@ -307,18 +307,18 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     if (abortRequest) return finish('rejected', { error_message: abortMessage() });
     const baselineEnd = await reads.sampleFleet({ engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source });
 
-    update({ current_step: 'analyze_performance' });
+    patchState({ current_step: 'analyze_performance' });
     const analysis = await reads.analyzePerformance({ start: baselineStart, end: baselineEnd, slo });
-    update({ analysis_result: analysis });
+    patchState({ analysis_result: analysis });
 
-    update({ current_step: 'generate_optimizations' });
+    patchState({ current_step: 'generate_optimizations' });
     const plan = await reads.generateOptimizations({
       engine: input.instance_type,
       analysis,
       currentArgs: configs[0].engine_args,
       revision: `servetune-${state.workflow_id}`,
     });
-    update({ optimization_plan: plan });
+    patchState({ optimization_plan: plan });
     if (plan.optimizations.length === 0) {
       if (patches.abortCheckpoints && abortRequest) return finish('rejected', { error_message: abortMessage() });
       return finish('completed', {
@@ -328,7 +328,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     }
 
     if (input.requires_approval) {
-      update({ status: 'awaiting_approval', current_step: 'await_approval' });
+      patchState({ status: 'awaiting_approval', current_step: 'await_approval' });
       const decided = await condition(
         () => state.approved !== null || abortRequest !== null,
         toMs(input.approval_timeout_seconds),
@@ -355,7 +355,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
       scoreBefore = outcome.score;
       const next = nextAfterStage({ gatePassed: true, isLastStage: index === stages.length - 1, autoRollout: input.auto_rollout });
       if (next === 'await_promotion') {
-        update({ current_step: 'await_promotion' });
+        patchState({ current_step: 'await_promotion' });
         const wanted = promotions + 1;
         const promoted = await condition(() => promotions >= wanted || abortRequest !== null, toMs(input.approval_timeout_seconds));
         if (abortRequest) return await rollback(abortMessage());
@@ -408,7 +408,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     const plan = state.optimization_plan!;
     const record = startedStage(stage, before, nowIso());
     state.rollout_history.push(record);
-    update({ status: 'rolling_out', current_step: 'rollout_stage', current_stage: stage.label });
+    patchState({ status: 'rolling_out', current_step: 'rollout_stage', current_stage: stage.label });
 
     for (let i = stage.addedRange.from; i < stage.addedRange.to; i++) {
       const previous = configAt(configs, i);
@@ -421,7 +421,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     else await pushes.applyConfig(apply);
     if (abortRequest) return endStage(record, null, abortMessage());
 
-    update({ current_step: 'monitor_stage' });
+    patchState({ current_step: 'monitor_stage' });
     const window = state.monitoring_duration_seconds;
     // Stages move a prefix of the list, so the replicas still on the old config are the rest of it.
     const baseline = stage.range.to < fleet.count ? { from: stage.range.to, to: fleet.count } : null;
@@ -456,7 +456,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
       after = m.health.score;
       record.samples.push({ at: nowIso(), health_score: after });
       record.canary_judgement = m.judgement;
-      update({ rollout_history: state.rollout_history });
+      patchState({ rollout_history: state.rollout_history });
       // Checkpoint: an abort that landed during this sample (the last one too) fails the stage.
       if (patches.abortCheckpoints && abortRequest) return endStage(record, after, abortMessage());
       const decision = decideSample({
@@ -482,7 +482,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
     record.completed_at = nowIso();
     record.health_score_after = after;
     record.decision = failure ?? decision ?? null;
-    update({ rollout_history: state.rollout_history });
+    patchState({ rollout_history: state.rollout_history });
     return { score: after, failure: failure ?? undefined };
   }
 }

@@ -2,15 +2,12 @@ import { monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMon
 
 describe('nextAfterStage', () => {
   it.each([
-    [false, false, true, 'rollback'],
-    [false, true, true, 'rollback'],
-    [false, false, false, 'rollback'],
-    [true, true, true, 'complete'],
-    [true, true, false, 'complete'],
-    [true, false, true, 'next_stage'],
-    [true, false, false, 'await_promotion'],
-  ] as const)('gate %s, last %s, auto %s → %s', (gatePassed, isLastStage, autoRollout, expected) => {
-    expect(nextAfterStage({ gatePassed, isLastStage, autoRollout })).toBe(expected);
+    [true, true, 'complete'],
+    [true, false, 'complete'],
+    [false, true, 'next_stage'],
+    [false, false, 'await_promotion'],
+  ] as const)('last %s, auto %s → %s', (isLastStage, autoRollout, expected) => {
+    expect(nextAfterStage({ isLastStage, autoRollout })).toBe(expected);
   });
 });
 

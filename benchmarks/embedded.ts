@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createApp } from '../api/app';
-import { createFleetSimulator, type FleetDeploymentSpec, type FleetSimulator } from '../simulator/fleet';
+import { createFleetSimulator, type FleetDeploymentSpec, type FleetSimulator } from '../simulator/simulatedFleet';
 import { compiledPath, ensureBuilt } from '../scripts/build';
 import { ensureTemporalBinaries, PROJECT_ROOT } from '../scripts/temporalBinaries';
 import { NODE_FLAGS, waitForPort } from '../scripts/processes';

@@ -1,6 +1,6 @@
 import { CancellationScope, log, patched } from '@temporalio/workflow';
 import type { WorkflowState } from '../models';
-import { restoreGroups } from '../core/fleet';
+import { restoreGroups } from '../core/fleetRef';
 import { pushes, reads } from './activityProxies';
 import { failureMessage, type RolloutRun } from './rolloutRun';
 

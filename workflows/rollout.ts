@@ -1,5 +1,5 @@
 import { CancellationScope, condition, isCancellation, log, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ConfigRun } from '../core/fleet';
+import type { ConfigRun } from '../core/fleetRef';
 import type { EngineSample } from '../metrics';
 import type { AnalysisResult, Channel, OptimizationPlan, WorkflowState } from '../models';
 import { canonicalDeploymentKey } from '../core/targetAddress';

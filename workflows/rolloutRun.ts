@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ReplicaTarget } from '../activities';
 import type { AbortPayload, AuditEntry, Channel, RolloutRequest, WorkflowState, WorkflowStatus } from '../models';
-import type { FleetRef } from '../core/fleet';
+import type { FleetRef } from '../core/fleetRef';
 import { withDefaults, type Slo } from '../core/healthScore';
 import { leaseSecondsFor, MAX_LEASE_SECONDS } from '../core/replicaLease';
 import { initialState } from '../core/rolloutState';

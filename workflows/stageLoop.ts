@@ -1,7 +1,7 @@
 import { condition } from '@temporalio/workflow';
 import type { StageMeasurement } from '../activities';
 import type { AnalysisResult, OptimizationPlan, WorkflowState } from '../models';
-import { configAt, type ConfigRun } from '../core/fleet';
+import { configAt, type ConfigRun } from '../core/fleetRef';
 import { budgetedSamplingIntervalSeconds, decideSample } from '../core/monitoring';
 import { describeImprovement, startedStage } from '../core/rolloutState';
 import { planStages, type PlannedStage } from '../core/stagePlan';

@@ -9,7 +9,7 @@ import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import { settleUnanswered } from '../../api/decisionOutcome';
 import { ErrorBodySchema, type WorkflowState } from '../../models';
-import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../simulator/simulatedFleet';
 import { approveUpdate } from '../../workflows/definitions';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { startDevServer, workflowBundle } from '../helpers/temporal';

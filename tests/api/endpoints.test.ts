@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import { ErrorBodySchema, WorkflowListSchema, WorkflowStateSchema } from '../../models';
-import { createFleetSimulator } from '../../simulator/fleet';
+import { createFleetSimulator } from '../../simulator/simulatedFleet';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { isTerminal, startStack, waitForState, type Stack } from '../helpers/stack';
 import { startDevServer, workflowBundle } from '../helpers/temporal';

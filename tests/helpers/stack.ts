@@ -3,7 +3,7 @@ import axios from 'axios';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import type { EngineType, SimState, WorkflowState } from '../../models';
-import { createFleetSimulator } from '../../simulator/fleet';
+import { createFleetSimulator } from '../../simulator/simulatedFleet';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { workflowBundle } from './temporal';
 import { isTerminalStatus } from '../../contract';

@@ -12,7 +12,7 @@ import pino from 'pino';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import { createGatewayMetrics } from '../../api/metrics';
-import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../simulator/simulatedFleet';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { createWorkerMetrics } from '../../worker/metrics';
 import { startMetricsServer, type MetricsServer } from '../../worker/metricsServer';

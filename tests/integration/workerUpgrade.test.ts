@@ -18,7 +18,7 @@ import supertest from 'supertest';
 import { createActivities, type RolloutActivities } from '../../activities';
 import { createApp } from '../../api/app';
 import type { SimState, WorkflowState } from '../../models';
-import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../simulator/simulatedFleet';
 import { version as packageVersion } from '../../package.json';
 import { TSX } from '../../scripts/processes';
 import { PROJECT_ROOT } from '../../scripts/temporalBinaries';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AxiosInstance } from 'axios';
-import type { FleetRef, ReplicaRange } from '../core/fleet';
+import type { FleetRef, ReplicaRange } from '../core/fleetRef';
 import { discoverReplicaList } from './discovery';
 import { NON_RETRYABLE } from '../contract';
 import { describeHttpError, nonRetryable } from './errors';

@@ -13,7 +13,7 @@ import { createFleetSimulator, type FleetSimulator } from '../../simulator/simul
 import { approveUpdate } from '../../workflows/definitions';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
-import { deploymentGuardId, INVALID_DECISION_ERROR, isTerminalStatus } from '../../contract';
+import { deploymentGuardId, INVALID_DECISION_ERROR, isTerminalStatus, restUpdateId } from '../../contract';
 
 jest.setTimeout(180_000);
 
@@ -216,16 +216,16 @@ test('a timed-out decision is settled from the server: not taken when its deadli
       );
 
   const lateDeadline = Date.now() + 500;
-  expect(await send('rest:test-late', 'late', lateDeadline)).toBe('timed out');
-  expect(await settleUnanswered(env.client, id, 'rest:test-late', lateDeadline)).toBe('not_taken');
+  expect(await send(restUpdateId('test-late'), 'late', lateDeadline)).toBe('timed out');
+  expect(await settleUnanswered(env.client, id, restUpdateId('test-late'), lateDeadline)).toBe('not_taken');
 
   const laterDeadline = Date.now() + 120_000;
-  expect(await send('rest:test-taken', 'in-time', laterDeadline)).toBe('timed out');
+  expect(await send(restUpdateId('test-taken'), 'in-time', laterDeadline)).toBe('timed out');
   worker = await startWorker();
   // The worker refuses the first (its deadline has passed) and accepts the second.
   const approved = await waitFor(id, (s) => s.approved === true);
   expect(approved.approved_by).toBe('in-time');
-  expect(await settleUnanswered(env.client, id, 'rest:test-taken', laterDeadline)).toBe('taken');
+  expect(await settleUnanswered(env.client, id, restUpdateId('test-taken'), laterDeadline)).toBe('taken');
   expect(auditOf(await waitFor(id, terminal))).toEqual([
     ['start', 'anonymous', 'rest'],
     ['approve', 'in-time', 'rest'],

@@ -10,6 +10,7 @@ COPY agent ./agent
 COPY cli ./cli
 COPY models ./models
 COPY core ./core
+COPY contract ./contract
 COPY metrics ./metrics
 COPY runtime ./runtime
 COPY activities ./activities

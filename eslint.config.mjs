@@ -3,12 +3,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** What workflow code may import as values: the SDK's sandbox-safe packages, its own folder, core/. */
+/** What workflow code may import as values: the SDK's sandbox-safe packages, its own folder, core/, contract/. */
 const WORKFLOW_VALUE_IMPORTS = {
-  regex: '^(?!@temporalio/(workflow|common)$|\\./|\\.\\./core/).*',
+  regex: '^(?!@temporalio/(workflow|common)$|\\./|\\.\\./core/|\\.\\./contract$).*',
   allowTypeImports: true,
   message:
-    'workflows/ runs in the Temporal sandbox: import values only from @temporalio/workflow, @temporalio/common, workflows/ and core/ (anything else as `import type`).',
+    'workflows/ runs in the Temporal sandbox: import values only from @temporalio/workflow, @temporalio/common, workflows/, core/ and contract/ (anything else as `import type`).',
 };
 
 export default tseslint.config(
@@ -41,6 +41,16 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         { patterns: [{ regex: '^(?!\\./|\\.\\./core/).*', allowTypeImports: true, message: 'core/ is pure and sandbox-safe: value imports only from core/ (types from anywhere).' }] },
+      ],
+    },
+  },
+  {
+    // contract/ is imported by workflow code too: the SDK's sandbox-safe common package and core/ only.
+    files: ['contract/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!@temporalio/common$|\\./|\\.\\./core/).*', allowTypeImports: true, message: 'contract/ is sandbox-safe: value imports only from @temporalio/common and core/ (types from anywhere).' }] },
       ],
     },
   },

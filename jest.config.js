@@ -20,6 +20,7 @@ module.exports = {
     'models/**/*.ts',
     'runtime/**/*.ts',
     'core/**/*.ts',
+    'contract/**/*.ts',
     'metrics/**/*.ts',
     'activities/**/*.ts',
     'api/**/*.ts',

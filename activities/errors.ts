@@ -3,13 +3,6 @@ import { isAxiosError } from 'axios';
 import { TargetRefusedError } from './httpClient';
 import { activityLog } from './log';
 
-/** Error types the workflow's retry policies name as non-retryable: retrying cannot help. */
-export const NON_RETRYABLE = {
-  configRejected: 'ConfigRejected',
-  invalidReplicaAnswer: 'InvalidReplicaAnswer',
-  fleetChanged: 'FleetChanged',
-} as const;
-
 /**
  * What went wrong, in words safe to put in a rollout's state: for an HTTP answer only its status
  * and size, never its body (a target may be an internal page whose text must not leak into

@@ -13,10 +13,11 @@ import { CANARY_METRICS, judgeCanary, type CanaryJudgement } from '../core/canar
 import { SERIES_INTERVALS } from '../core/monitoring';
 import { mapWithConcurrency } from './concurrency';
 import { agentConfigTarget, leaseHeldBy, type ConfigTarget } from './configTarget';
-import { rangeSize, toConfigRuns, type ConfigRun, type FleetRef, type ReplicaRange, type RestoreGroup } from '../core/fleet';
+import { rangeSize, toConfigRuns, type ConfigRun, type FleetRef, type ReplicaRange, type RestoreGroup } from '../core/fleetRef';
 import { discoverReplicaList } from './discovery';
-import { fleetDigest, inRange, resolveFleet } from './fleet';
-import { describeHttpError, isClientRefusal, nonRetryable, NON_RETRYABLE } from './errors';
+import { fleetDigest, inRange, resolveFleet } from './resolveFleet';
+import { NON_RETRYABLE } from '../contract';
+import { describeHttpError, isClientRefusal, nonRetryable } from './errors';
 import { metricSourceFor, PrometheusSourceError } from './metricSource';
 import { withHeartbeat } from './heartbeat';
 import { activityLog } from './log';

@@ -7,11 +7,10 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { EngineTypeSchema, TERMINAL_STATUSES, WorkflowStatusSchema, type WorkflowStatus } from '../models';
+import { EngineTypeSchema, WorkflowStatusSchema, type WorkflowStatus } from '../models';
 import { logger as rootLogger } from '../runtime/logger';
-import { ROLLOUT_WORKFLOW_TYPE } from '../workflows/definitions';
-import { STATUS_KEY } from '../workflows/searchAttributes';
 import { quoteVisibility } from './rolloutService';
+import { ROLLOUT_WORKFLOW_TYPE, STATUS_KEY, TERMINAL_STATUSES } from '../contract';
 
 export const OPEN_STATUSES: WorkflowStatus[] = WorkflowStatusSchema.options.filter((s) => !TERMINAL_STATUSES.includes(s));
 

@@ -14,22 +14,24 @@ import { initialState } from '../core/rolloutState';
 import { describeRefusal } from '../core/rolloutWhereabouts';
 import { canonicalDeploymentKey } from '../core/targetAddress';
 import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState, WorkflowStatus } from '../models';
+import { abortUpdate, approveUpdate, getStateQuery, promoteUpdate, rejectUpdate, type ClaimRequest } from '../workflows/definitions';
 import {
-  abortUpdate,
-  approveUpdate,
   DEADLINE_PASSED_ERROR,
+  DECISION_STATES,
   DEPLOYMENT_GUARD_WORKFLOW_TYPE,
+  DEPLOYMENT_KEY,
   deploymentGuardId,
+  ENGINE_KEY,
   INVALID_DECISION_ERROR,
-  getStateQuery,
-  promoteUpdate,
-  rejectUpdate,
-  REST_UPDATE_ID_PREFIX,
+  isGatewayRolloutId,
+  restUpdateId,
+  ROLLOUT_KEY,
   ROLLOUT_WORKFLOW_TYPE,
+  rolloutId,
+  STATUS_KEY,
   WRONG_STATE_ERROR,
-  type ClaimRequest,
-} from '../workflows/definitions';
-import { DEPLOYMENT_KEY, ENGINE_KEY, ROLLOUT_KEY, STATUS_KEY } from '../workflows/searchAttributes';
+} from '../contract';
+import type { DecisionKind } from '../core/decisionPayload';
 import { settleUnanswered } from './decisionOutcome';
 import { HttpError } from './httpError';
 
@@ -56,14 +58,6 @@ function isDeadlineExceeded(err: unknown): boolean {
   return (err as { code?: number })?.code === 4 || /deadline/i.test((err as Error)?.message ?? '');
 }
 
-/** What each decision needs the rollout to be, and the error code when it is not. */
-const DECISIONS: Record<string, { wanted: string; code: string }> = {
-  approve: { wanted: 'awaiting approval', code: 'not_awaiting_approval' },
-  reject: { wanted: 'awaiting approval', code: 'not_awaiting_approval' },
-  promote: { wanted: 'awaiting promotion', code: 'not_awaiting_promotion' },
-  abort: { wanted: 'in progress', code: 'not_in_progress' },
-};
-
 /** The gateway's whole job: turn REST calls into Temporal client calls. It keeps no state of its own. */
 export class RolloutService {
   constructor(
@@ -81,7 +75,7 @@ export class RolloutService {
    */
   async start(req: RolloutRequest, startedBy: string, attempt = 0): Promise<WorkflowState> {
     const deploymentKey = canonicalDeploymentKey(req.instance_id);
-    const claim: ClaimRequest = { rollout_id: `rollout-${randomUUID()}`, request: req, started_by: startedBy, deployment_key: deploymentKey };
+    const claim: ClaimRequest = { rollout_id: rolloutId(randomUUID()), request: req, started_by: startedBy, deployment_key: deploymentKey };
     const guardId = deploymentGuardId(deploymentKey);
     try {
       await this.client.workflow.start(DEPLOYMENT_GUARD_WORKFLOW_TYPE, {
@@ -129,7 +123,7 @@ export class RolloutService {
     const state = (await this.queryState(workflowId)) ?? (await this.pending(workflowId));
     if (state) return state;
     // Visibility can lag a guard started a moment ago.
-    if (retryNotFound && workflowId.startsWith('rollout-')) {
+    if (retryNotFound && isGatewayRolloutId(workflowId)) {
       await sleep(250);
       return this.get(workflowId, false);
     }
@@ -141,7 +135,7 @@ export class RolloutService {
     const handle = this.client.workflow.getHandle(workflowId);
     // The gateway names its rollouts `rollout-…`; any other ID is looked at before it is queried, so a
     // workflow of another type (a deployment guard) is a 404, not a query error or a query no worker answers.
-    if (!workflowId.startsWith('rollout-')) {
+    if (!isGatewayRolloutId(workflowId)) {
       const type = await handle.describe().then((d) => d.type, (err) => (err instanceof WorkflowNotFoundError ? null : Promise.reject(err)));
       if (type === null) return null;
       if (type !== ROLLOUT_WORKFLOW_TYPE) throw notARollout(workflowId, type);
@@ -157,7 +151,7 @@ export class RolloutService {
 
   /** A rollout answered 201 a moment ago may not have started yet: its guard's claim describes it. */
   private async pending(workflowId: string): Promise<WorkflowState | null> {
-    if (!workflowId.startsWith('rollout-')) return null;
+    if (!isGatewayRolloutId(workflowId)) return null;
     const [guard] = await this.visible(`WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}' AND ${ROLLOUT_KEY.name} = ${quoteVisibility(workflowId)}`, 1);
     return guard ? this.claimedState(guard) : null;
   }
@@ -241,10 +235,11 @@ export class RolloutService {
    * the workflow records the channel as `rest`.
    */
   private async decide<P>(workflowId: string, update: UpdateDefinition<WorkflowState, [P & ViaChannel]>, payload: P): Promise<WorkflowState> {
-    const { wanted, code } = DECISIONS[update.name];
+    // The update's name is its decision's kind (workflows/definitions.ts).
+    const { wanted, refusalCode: code } = DECISION_STATES[update.name as DecisionKind];
     await this.requireRunningRollout(workflowId, code, wanted);
     const handle = this.client.workflow.getHandle(workflowId);
-    const updateId = `${REST_UPDATE_ID_PREFIX}${randomUUID()}`;
+    const updateId = restUpdateId(randomUUID());
     const validUntil = Date.now() + this.workerTimeoutMs;
     try {
       return await this.client.connection.withDeadline(validUntil + CLOCK_SKEW_ALLOWANCE_MS, () =>

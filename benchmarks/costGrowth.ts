@@ -14,12 +14,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowState } from '../models';
-import { ROLLOUT_WORKFLOW_TYPE } from '../workflows/definitions';
 import { rolloutInput, uniqueId, type BenchContext } from './context';
 import { cpuMsOf, rssOf, watchRss } from './embedded';
 import { activityTime, historyBytes, largestEvents, timerTime } from './history';
 import { SIM_DEPLOYMENT_SIZE } from './metricsParsing';
 import { MB, median, type Row } from './stats';
+import { ROLLOUT_WORKFLOW_TYPE } from '../contract';
 
 const SIZES = [10, 100, 1000];
 

@@ -18,14 +18,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createApp } from '../api/app';
-import { createFleetSimulator, type FleetDeploymentSpec, type FleetSimulator } from '../simulator/fleet';
+import { createFleetSimulator, type FleetDeploymentSpec, type FleetSimulator } from '../simulator/simulatedFleet';
 import { compiledPath, ensureBuilt } from '../scripts/build';
 import { ensureTemporalBinaries, PROJECT_ROOT } from '../scripts/temporalBinaries';
 import { NODE_FLAGS, waitForPort } from '../scripts/processes';
 import * as createWorkerModule from '../worker/createWorker';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
 import * as floorActivities from './floor/activities';
 import { freePort } from '../scripts/processes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../contract';
 
 const noop = () => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };

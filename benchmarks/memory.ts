@@ -10,11 +10,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mapWithConcurrency } from '../activities/concurrency';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, intFromEnv } from '../runtime/settings';
-import { approveSignal, ROLLOUT_WORKFLOW_TYPE } from '../workflows/definitions';
+import { approveSignal } from '../workflows/definitions';
 import { uniqueId, type BenchContext } from './context';
 import { rssOf, watchRss, type ChildHandle } from './embedded';
 import { startAndPark, startParkedRollouts, waitForCount } from './signalToState';
 import { MB, median, type Row } from './stats';
+import { ROLLOUT_WORKFLOW_TYPE } from '../contract';
 
 /** The worker's default cache (runtime/settings.ts); BENCH_WORKER_CACHE measures another size. */
 export const WORKER_CACHE = intFromEnv(process.env.BENCH_WORKER_CACHE, DEFAULT_MAX_CACHED_WORKFLOWS);

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, defaultActivityDeps, type RolloutActivities, type StageMeasurement } from '../activities';
-import { fleetDigest } from '../activities/fleet';
+import { fleetDigest } from '../activities/resolveFleet';
 import { DEFAULT_SLO } from '../core/healthScore';
 import type { EngineSample } from '../metrics';
 import { parsePrometheusText } from '../metrics/prometheusText';

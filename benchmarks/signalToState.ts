@@ -6,10 +6,10 @@
  */
 import type { Client } from '@temporalio/client';
 import type { WorkflowState } from '../models';
-import { ROLLOUT_WORKFLOW_TYPE } from '../workflows/definitions';
 import { rolloutInput, uniqueId, type BenchContext } from './context';
 import { median, p99, type Row } from './stats';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ROLLOUT_WORKFLOW_TYPE } from '../contract';
 
 /** Visibility count of `query`, polled until it reaches `n` (the dev server indexes search attributes at once). */
 export async function waitForCount(client: Client, query: string, n: number, what: string, timeoutMs = 300_000, log?: (line: string) => void): Promise<void> {

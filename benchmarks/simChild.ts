@@ -3,7 +3,7 @@
  * replicas measures the scraper and not the simulator rendering pages on the same event loop.
  * BENCH_SIM_SPEC is the JSON list of deployments; the child prints one JSON line with their URLs.
  */
-import { createFleetSimulator, type FleetDeploymentSpec } from '../simulator/fleet';
+import { createFleetSimulator, type FleetDeploymentSpec } from '../simulator/simulatedFleet';
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env.BENCH_SIM_SPEC ?? '[]') as FleetDeploymentSpec[];

@@ -9,10 +9,10 @@
  * floor. Monitoring windows are set to their minimum and, like the floor's timers, taken out.
  */
 import type { WorkflowState } from '../models';
-import { ROLLOUT_WORKFLOW_TYPE } from '../workflows/definitions';
 import { uniqueId, rolloutInput, type BenchContext } from './context';
 import { stepShape, timerTime, transitionBreakdown, transitionTimes } from './history';
 import { median, p99, sum, type Row } from './stats';
+import { ROLLOUT_WORKFLOW_TYPE } from '../contract';
 
 export async function transitionOverhead(ctx: BenchContext): Promise<Row[]> {
   const { embedded } = ctx;

@@ -3,8 +3,9 @@
  * current time) in, text out, so tests check them directly.
  */
 import { createColors } from 'picocolors';
-import { TERMINAL_STATUSES, type StageRecord, type WorkflowState, type WorkflowStatus } from '../models';
+import { type StageRecord, type WorkflowState, type WorkflowStatus } from '../models';
 import { table } from './format';
+import { TERMINAL_STATUSES } from '../contract';
 
 export interface ViewOptions {
   /** ANSI colors (only when writing to a terminal). */

@@ -5,10 +5,11 @@
  * 3 when it ends otherwise (rejected, rolled_back, failed), 1 when the gateway fails.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { TERMINAL_STATUSES, type WorkflowState } from '../models';
+import { type WorkflowState } from '../models';
 import { defaultGatewayDeps, GatewayClient, GatewayError, type GatewayDeps } from './gateway';
 import { CliExit, EXIT, type CliIO } from './io';
 import { renderWatch, renderWatchLine } from './rolloutView';
+import { TERMINAL_STATUSES } from '../contract';
 
 /** Consecutive failed polls (gateway down, 5xx) tolerated before giving up. */
 export const MAX_POLL_FAILURES = 10;

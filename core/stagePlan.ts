@@ -2,7 +2,7 @@
  * Stage sizing. Replicas keep their identity across stages: stage n moves a prefix of the
  * replica list, so the 50% stage contains the 10% stage's replicas and the changed set only grows.
  */
-import type { ReplicaRange } from './fleet';
+import type { ReplicaRange } from './fleetRef';
 
 export interface PlannedStage {
   label: string;

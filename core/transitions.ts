@@ -1,15 +1,10 @@
-import type { WorkflowStatus } from '../models';
+/**
+ * What the rollout does after a stage that passed its health gate (a failed stage rolls back before
+ * this is asked); a plain function so every branch is unit-tested.
+ */
+export type NextStep = 'next_stage' | 'await_promotion' | 'complete';
 
-/** Ended rollouts take no more signals. A plain list rather than the zod schema: workflow code imports this. */
-export function isTerminalStatus(status: WorkflowStatus): boolean {
-  return status === 'completed' || status === 'rejected' || status === 'rolled_back' || status === 'failed';
-}
-
-/** What the rollout does after a stage's monitoring window; a plain function so every branch is unit-tested. */
-export type NextStep = 'next_stage' | 'await_promotion' | 'complete' | 'rollback';
-
-export function nextAfterStage(opts: { gatePassed: boolean; isLastStage: boolean; autoRollout: boolean }): NextStep {
-  if (!opts.gatePassed) return 'rollback';
+export function nextAfterStage(opts: { isLastStage: boolean; autoRollout: boolean }): NextStep {
   if (opts.isLastStage) return 'complete';
   return opts.autoRollout ? 'next_stage' : 'await_promotion';
 }

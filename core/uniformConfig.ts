@@ -3,8 +3,8 @@
  * to run one config. A fleet left half-changed (a terminated rollout, a hand edit) would otherwise be
  * planned from its first replica's config and have changes the plan never listed pushed to the rest.
  */
-import type { ConfigRun } from './fleet';
-import { sameConfig } from './fleet';
+import type { ConfigRun } from './fleetRef';
+import { sameConfig } from './fleetRef';
 
 interface ConfigGroup {
   revision: string;

@@ -15,8 +15,6 @@ export const WorkflowStatusSchema = z.enum([
 ]);
 export type WorkflowStatus = z.infer<typeof WorkflowStatusSchema>;
 
-export const TERMINAL_STATUSES: readonly WorkflowStatus[] = ['completed', 'rejected', 'rolled_back', 'failed'];
-
 export const StepSchema = z.enum([
   'pending',
   'collect_metrics',

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
 import { PROJECT_ROOT } from './temporalBinaries';
+import { SEARCH_ATTRIBUTE_KEYS } from '../contract';
 
 /** History lives in a file under the git-ignored .data/, so a restart keeps past rollouts. */
 export const DEV_SERVER_DB = path.join(PROJECT_ROOT, '.data', 'temporal.db');

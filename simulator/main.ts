@@ -6,7 +6,7 @@
  * start. Stops on SIGINT/SIGTERM.
  */
 import { EngineTypeSchema, type EngineType } from '../models';
-import { createFleetSimulator, DEFAULT_PORTS, DEFAULT_REPLICAS, type FleetDeploymentSpec } from './fleet';
+import { createFleetSimulator, DEFAULT_PORTS, DEFAULT_REPLICAS, type FleetDeploymentSpec } from './simulatedFleet';
 
 function intFromEnv(name: string, fallback: number, min: number): number {
   const raw = process.env[name];

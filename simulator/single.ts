@@ -26,7 +26,7 @@ import { EngineTypeSchema, type EngineArgs, type EngineType } from '../models';
 import { createDeploymentApp } from './app';
 import { SimDeployment } from './deployment';
 import { engineModel } from './engines';
-import { DEFAULT_PORTS } from './fleet';
+import { DEFAULT_PORTS } from './simulatedFleet';
 
 export interface SingleOptions {
   engine: EngineType;

@@ -1,7 +1,7 @@
 import { ParentClosePolicy, startChild } from '@temporalio/workflow';
 import type { ClaimRequest } from './definitions';
 import { rolloutWorkflow } from './rollout';
-import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from './searchAttributes';
+import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from '../contract';
 
 /**
  * One rollout per deployment, enforced by Temporal itself. The guard's workflow ID is derived from

@@ -18,7 +18,7 @@ import {
   type WorkflowInterceptors,
 } from '@temporalio/workflow';
 import type { WorkflowState } from '../models';
-import { ROLLOUT_WORKFLOW_TYPE } from './definitions';
+import { isTerminalStatus, ROLLOUT_WORKFLOW_TYPE } from '../contract';
 
 /** How a rollout run ended, as the worker's metrics label it. */
 export const ROLLOUT_OUTCOMES = ['completed', 'rejected', 'rolled_back', 'failed', 'cancelled', 'error'] as const;
@@ -63,7 +63,7 @@ export function summarize(state: WorkflowState, durationSeconds: number): Rollou
     const duration = seconds(record.started_at, record.completed_at);
     if (record.status !== 'in_progress' && duration !== null) stages.push({ stage: record.stage, status: record.status, duration_seconds: duration });
   }
-  const outcome: RolloutOutcome = ['completed', 'rejected', 'rolled_back', 'failed'].includes(state.status) ? (state.status as RolloutOutcome) : 'error';
+  const outcome: RolloutOutcome = isTerminalStatus(state.status) ? (state.status as RolloutOutcome) : 'error';
   return { engine: state.instance_type, outcome, duration_seconds: durationSeconds, stages };
 }
 

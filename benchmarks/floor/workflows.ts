@@ -4,8 +4,8 @@
  * is what Temporal itself costs on this server, this worker and this machine.
  */
 import { proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
-import { STATUS_KEY } from '../../workflows/searchAttributes';
 import type * as activities from './activities';
+import { STATUS_KEY } from '../../contract';
 
 const { noop } = proxyActivities<typeof activities>({ startToCloseTimeout: '1 minute' });
 

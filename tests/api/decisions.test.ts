@@ -9,10 +9,11 @@ import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import { settleUnanswered } from '../../api/decisionOutcome';
 import { ErrorBodySchema, type WorkflowState } from '../../models';
-import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
-import { approveUpdate, deploymentGuardId, INVALID_DECISION_ERROR } from '../../workflows/definitions';
+import { createFleetSimulator, type FleetSimulator } from '../../simulator/simulatedFleet';
+import { approveUpdate } from '../../workflows/definitions';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { deploymentGuardId, INVALID_DECISION_ERROR, isTerminalStatus, restUpdateId } from '../../contract';
 
 jest.setTimeout(180_000);
 
@@ -69,7 +70,7 @@ async function awaitingApproval(deployment: number): Promise<string> {
 }
 
 const auditOf = (s: WorkflowState) => s.audit.map((a) => [a.action, a.actor, a.channel]);
-const terminal = (s: WorkflowState) => ['completed', 'rejected', 'rolled_back', 'failed'].includes(s.status);
+const terminal = (s: WorkflowState) => isTerminalStatus(s.status);
 
 test('approve and reject answered 503 while no worker runs are not applied when a worker returns; a later decision is', async () => {
   const id = await awaitingApproval(0);
@@ -215,16 +216,16 @@ test('a timed-out decision is settled from the server: not taken when its deadli
       );
 
   const lateDeadline = Date.now() + 500;
-  expect(await send('rest:test-late', 'late', lateDeadline)).toBe('timed out');
-  expect(await settleUnanswered(env.client, id, 'rest:test-late', lateDeadline)).toBe('not_taken');
+  expect(await send(restUpdateId('test-late'), 'late', lateDeadline)).toBe('timed out');
+  expect(await settleUnanswered(env.client, id, restUpdateId('test-late'), lateDeadline)).toBe('not_taken');
 
   const laterDeadline = Date.now() + 120_000;
-  expect(await send('rest:test-taken', 'in-time', laterDeadline)).toBe('timed out');
+  expect(await send(restUpdateId('test-taken'), 'in-time', laterDeadline)).toBe('timed out');
   worker = await startWorker();
   // The worker refuses the first (its deadline has passed) and accepts the second.
   const approved = await waitFor(id, (s) => s.approved === true);
   expect(approved.approved_by).toBe('in-time');
-  expect(await settleUnanswered(env.client, id, 'rest:test-taken', laterDeadline)).toBe('taken');
+  expect(await settleUnanswered(env.client, id, restUpdateId('test-taken'), laterDeadline)).toBe('taken');
   expect(auditOf(await waitFor(id, terminal))).toEqual([
     ['start', 'anonymous', 'rest'],
     ['approve', 'in-time', 'rest'],

@@ -5,10 +5,9 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
-import { deploymentGuardId } from '../../workflows/definitions';
-import { DEPLOYMENT_KEY } from '../../workflows/searchAttributes';
 import { eventually } from '../helpers/loopbackServer';
 import { startDevServer } from '../helpers/temporal';
+import { DEPLOYMENT_KEY, deploymentGuardId } from '../../contract';
 
 jest.setTimeout(120_000);
 

@@ -4,11 +4,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import { ErrorBodySchema, WorkflowListSchema, WorkflowStateSchema } from '../../models';
-import { deploymentGuardId } from '../../workflows/definitions';
-import { createFleetSimulator } from '../../simulator/fleet';
+import { createFleetSimulator } from '../../simulator/simulatedFleet';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { isTerminal, startStack, waitForState, type Stack } from '../helpers/stack';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { deploymentGuardId } from '../../contract';
 
 jest.setTimeout(120_000);
 

@@ -6,6 +6,7 @@
  */
 import type { SimState, WorkflowState } from '../../models';
 import { ProcessStack } from '../helpers/processes';
+import { isTerminalStatus } from '../../contract';
 
 jest.setTimeout(240_000);
 
@@ -52,7 +53,7 @@ async function waitFor(id: string, done: (s: WorkflowState) => boolean, timeoutM
   throw new Error(`timed out; last state ${JSON.stringify(last)?.slice(0, 1500)}`);
 }
 
-const terminal = (s: WorkflowState) => ['completed', 'rejected', 'rolled_back', 'failed'].includes(s.status);
+const terminal = (s: WorkflowState) => isTerminalStatus(s.status);
 
 async function simState(): Promise<SimState> {
   return (await stack.api.get(`${stack.vllmUrl}/sim/v1/state`)).data;

@@ -3,9 +3,10 @@ import axios from 'axios';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import type { EngineType, SimState, WorkflowState } from '../../models';
-import { createFleetSimulator } from '../../simulator/fleet';
+import { createFleetSimulator } from '../../simulator/simulatedFleet';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { workflowBundle } from './temporal';
+import { isTerminalStatus } from '../../contract';
 
 export interface Stack {
   env: TestWorkflowEnvironment;
@@ -73,4 +74,4 @@ export async function waitForState(
   throw new Error(`rollout ${workflowId} did not reach the expected state; last: ${JSON.stringify(last)?.slice(0, 2000)}`);
 }
 
-export const isTerminal = (s: WorkflowState) => ['completed', 'rejected', 'rolled_back', 'failed'].includes(s.status);
+export const isTerminal = (s: WorkflowState) => isTerminalStatus(s.status);

@@ -3,7 +3,7 @@ import { Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker'
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { VERSION_DRAINAGE_DYNAMIC_CONFIG } from '../../scripts/devServer';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/searchAttributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../contract';
 
 let runtimeInstalled = false;
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { addMissingSearchAttributes } from '../../scripts/devServer';
 import { freePort, waitForPort } from '../../scripts/processes';
 import { ensureTemporalBinaries } from '../../scripts/temporalBinaries';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/searchAttributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../contract';
 
 jest.setTimeout(120_000);
 

@@ -8,10 +8,10 @@ import axios from 'axios';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, defaultActivityDeps } from '../../activities';
 import { RolloutRequestSchema, type SimState, type WorkflowState } from '../../models';
-import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../simulator/simulatedFleet';
 import { createRolloutWorker } from '../../worker/createWorker';
-import { ROLLOUT_WORKFLOW_TYPE } from '../../workflows/definitions';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { ROLLOUT_WORKFLOW_TYPE } from '../../contract';
 
 jest.setTimeout(180_000);
 

@@ -10,9 +10,9 @@ import { temporal } from '@temporalio/proto';
 import { RolloutRequestSchema, type WorkflowState } from '../../models';
 import { MONITORING_TICK_BUDGET } from '../../core/monitoring';
 import { createRolloutWorker } from '../../worker/createWorker';
-import { ROLLOUT_WORKFLOW_TYPE } from '../../workflows/definitions';
 import { FakeFleet } from '../helpers/fakeFleet';
 import { startTimeSkippingServer, workflowBundle } from '../helpers/temporal';
+import { ROLLOUT_WORKFLOW_TYPE } from '../../contract';
 
 jest.setTimeout(600_000);
 

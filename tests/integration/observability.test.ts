@@ -12,7 +12,7 @@ import pino from 'pino';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import { createGatewayMetrics } from '../../api/metrics';
-import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../simulator/simulatedFleet';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { createWorkerMetrics } from '../../worker/metrics';
 import { startMetricsServer, type MetricsServer } from '../../worker/metricsServer';
@@ -20,6 +20,7 @@ import { PinoSdkLogger } from '../../worker/sdkLogger';
 import type { WorkflowState } from '../../models';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
 import { freePort } from '../../scripts/processes';
+import { isTerminalStatus } from '../../contract';
 
 jest.setTimeout(180_000);
 
@@ -52,7 +53,7 @@ async function waitTerminal(id: string): Promise<WorkflowState> {
   const deadline = Date.now() + 90_000;
   for (;;) {
     const res = await api.get(`/api/v1/workflows/${id}`);
-    if (res.status === 200 && ['completed', 'rejected', 'rolled_back', 'failed'].includes(res.body.status)) return res.body as WorkflowState;
+    if (res.status === 200 && isTerminalStatus(res.body.status)) return res.body as WorkflowState;
     if (Date.now() > deadline) throw new Error(`rollout ${id} did not end: ${JSON.stringify(res.body).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 200));
   }

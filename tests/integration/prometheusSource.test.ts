@@ -10,7 +10,7 @@ import axios from 'axios';
 import { metricSourceFor, prometheusSource, PrometheusSourceError, scrapeSource, type MetricSource } from '../../activities/metricSource';
 import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, snapshotBetween, type EngineSample } from '../../metrics';
 import type { EngineType } from '../../models';
-import { createFleetSimulator, type FleetSimulator, type RunningDeployment } from '../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator, type RunningDeployment } from '../../simulator/simulatedFleet';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus';
 
 jest.setTimeout(120_000);

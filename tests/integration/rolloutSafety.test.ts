@@ -10,10 +10,11 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RolloutRequestSchema, type RolloutRequestInput, type WorkflowState } from '../../models';
 import { createRolloutWorker } from '../../worker/createWorker';
-import { abortUpdate, getStateQuery, ROLLOUT_WORKFLOW_TYPE } from '../../workflows/definitions';
+import { abortUpdate, getStateQuery } from '../../workflows/definitions';
 import { FakeFleet, Gate, OLD_REVISION } from '../helpers/fakeFleet';
 import { historyPathToRecord } from '../helpers/histories';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { ROLLOUT_WORKFLOW_TYPE } from '../../contract';
 
 jest.setTimeout(180_000);
 

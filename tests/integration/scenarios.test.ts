@@ -10,10 +10,10 @@ import axios from 'axios';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowState } from '../../models';
-import { deploymentGuardId } from '../../workflows/definitions';
 import { isTerminal, startStack, waitForState, type Stack } from '../helpers/stack';
 import { historyPathToRecord } from '../helpers/histories';
 import { startDevServer } from '../helpers/temporal';
+import { deploymentGuardId } from '../../contract';
 
 jest.setTimeout(120_000);
 

@@ -6,9 +6,10 @@ import { WorkflowFailedError } from '@temporalio/client';
 import axios from 'axios';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RolloutRequestSchema, type RolloutRequestInput, type WorkflowState } from '../../models';
-import { getStateQuery, ROLLOUT_WORKFLOW_TYPE } from '../../workflows/definitions';
+import { getStateQuery } from '../../workflows/definitions';
 import { startStack, type Stack } from '../helpers/stack';
 import { startTimeSkippingServer } from '../helpers/temporal';
+import { ROLLOUT_WORKFLOW_TYPE } from '../../contract';
 
 jest.setTimeout(120_000);
 

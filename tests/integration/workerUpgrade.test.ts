@@ -18,16 +18,16 @@ import supertest from 'supertest';
 import { createActivities, type RolloutActivities } from '../../activities';
 import { createApp } from '../../api/app';
 import type { SimState, WorkflowState } from '../../models';
-import { createFleetSimulator, type FleetSimulator } from '../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../simulator/simulatedFleet';
 import { version as packageVersion } from '../../package.json';
 import { TSX } from '../../scripts/processes';
 import { PROJECT_ROOT } from '../../scripts/temporalBinaries';
 import { createRolloutWorker, WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/createWorker';
 import { buildIdFor } from '../../worker/deploymentVersion';
 import { claimCurrentVersion, currentBuildId, setCurrentVersion, versionStatus } from '../../worker/currentVersion';
-import { deploymentGuardId } from '../../workflows/definitions';
 import { isTerminal } from '../helpers/stack';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { deploymentGuardId } from '../../contract';
 
 jest.setTimeout(180_000);
 

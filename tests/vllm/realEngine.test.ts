@@ -17,6 +17,7 @@ import type { WorkflowState } from '../../models';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
 import { lastLines, startLoad, startRealReplica, type RealReplica } from './realEngines';
+import { isTerminalStatus } from '../../contract';
 
 const ROOT = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
@@ -199,7 +200,7 @@ describe('a rollout through Temporal over two real replicas', () => {
       for (;;) {
         const res = await api.get(`/api/v1/workflows/${id}`);
         state = res.body as WorkflowState;
-        if (['completed', 'rejected', 'rolled_back', 'failed'].includes(state.status)) break;
+        if (isTerminalStatus(state.status)) break;
         if (Date.now() > deadline) throw new Error(`rollout not terminal: ${JSON.stringify(state).slice(0, 1500)}`);
         await new Promise((r) => setTimeout(r, 2_000));
       }

@@ -6,10 +6,10 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import axios from 'axios';
-import { fleetDigest } from '../../../activities/fleet';
+import { fleetDigest } from '../../../activities/resolveFleet';
 import { createActivities, defaultActivityDeps } from '../../../activities/rolloutActivities';
 import type { SimState } from '../../../models';
-import { createFleetSimulator, type FleetSimulator } from '../../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../../simulator/simulatedFleet';
 
 let fleet: FleetSimulator;
 let replicas: string[];

@@ -409,7 +409,7 @@ describe('current args from the engine itself when no agent answers', () => {
   });
 
   it('reads a simulated TGI replica whose agent route is missing from its /info', async () => {
-    const { createFleetSimulator } = await import('../../../simulator/fleet');
+    const { createFleetSimulator } = await import('../../../simulator/simulatedFleet');
     const fleet = await createFleetSimulator({ deployments: [{ engine: 'tgi', port: 0, replicas: 1 }] });
     const upstream = fleet.deployments[0].replicaAddresses[0];
     // A proxy that hides the agent, as an engine without servetune's agent would.

@@ -1,7 +1,7 @@
 /** `servetune release-lease` against the simulator's agent routes. */
 import axios from 'axios';
 import { run } from '../../../cli/main';
-import { createFleetSimulator, type FleetSimulator } from '../../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../../simulator/simulatedFleet';
 
 let fleet: FleetSimulator;
 let replicas: string[];

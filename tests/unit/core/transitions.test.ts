@@ -1,16 +1,13 @@
-import { isTerminalStatus, monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../../../core/transitions';
+import { monitoringTicks, nextAfterStage, samplingIntervalSeconds, shouldStopMonitoring } from '../../../core/transitions';
 
 describe('nextAfterStage', () => {
   it.each([
-    [false, false, true, 'rollback'],
-    [false, true, true, 'rollback'],
-    [false, false, false, 'rollback'],
-    [true, true, true, 'complete'],
-    [true, true, false, 'complete'],
-    [true, false, true, 'next_stage'],
-    [true, false, false, 'await_promotion'],
-  ] as const)('gate %s, last %s, auto %s → %s', (gatePassed, isLastStage, autoRollout, expected) => {
-    expect(nextAfterStage({ gatePassed, isLastStage, autoRollout })).toBe(expected);
+    [true, true, 'complete'],
+    [true, false, 'complete'],
+    [false, true, 'next_stage'],
+    [false, false, 'await_promotion'],
+  ] as const)('last %s, auto %s → %s', (isLastStage, autoRollout, expected) => {
+    expect(nextAfterStage({ isLastStage, autoRollout })).toBe(expected);
   });
 });
 
@@ -41,12 +38,5 @@ describe('monitoring schedule', () => {
 
   it('samples at least once even for a window shorter than the interval', () => {
     expect(monitoringTicks(0.5, 1)).toEqual([0.5]);
-  });
-});
-
-describe('isTerminalStatus', () => {
-  it('agrees with the published list of terminal statuses', () => {
-    const { TERMINAL_STATUSES, WorkflowStatusSchema } = jest.requireActual('../../../models');
-    for (const status of WorkflowStatusSchema.options) expect(isTerminalStatus(status)).toBe(TERMINAL_STATUSES.includes(status));
   });
 });

@@ -1,4 +1,4 @@
-import { toConfigRuns } from '../../../core/fleet';
+import { toConfigRuns } from '../../../core/fleetRef';
 import { configGroups, mixedConfigProblem } from '../../../core/uniformConfig';
 import type { ReplicaConfig } from '../../../models';
 

@@ -31,6 +31,12 @@ describe('lint guards the workflow sandbox', () => {
     expect(await lintAs('core/healthGate.ts', "import fs from 'node:fs';\nexport const f = fs;\n")).toContain('@typescript-eslint/no-restricted-imports');
   }, 60_000);
 
+  it('keeps contract/ sandbox-safe, and lets workflows/ import it', async () => {
+    expect(await lintAs('contract/index.ts', "import axios from 'axios';\nexport const a = axios;\n")).toContain('@typescript-eslint/no-restricted-imports');
+    expect(await lintAs('contract/index.ts', "import { defineSearchAttributeKey } from '@temporalio/common';\nimport { canonicalDeploymentKey } from '../core/targetAddress';\nexport const f = [defineSearchAttributeKey, canonicalDeploymentKey];\n")).toEqual([]);
+    expect(await lintAs('workflows/rollout.ts', "import { NON_RETRYABLE_TYPES } from '../contract';\nexport const t = NON_RETRYABLE_TYPES;\n")).toEqual([]);
+  }, 60_000);
+
   it('refuses a floating promise', async () => {
     const code = "import { sleep } from '@temporalio/workflow';\nexport async function w(): Promise<void> {\n  sleep(1);\n}\n";
     expect(await lintAs('workflows/rollout.ts', code)).toContain('@typescript-eslint/no-floating-promises');

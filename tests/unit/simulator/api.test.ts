@@ -1,7 +1,7 @@
 import http from 'node:http';
 import request from 'supertest';
 import { ErrorBodySchema, ReplicaConfigSchema, ReplicaListSchema, SimStateSchema } from '../../../models';
-import { createFleetSimulator, type FleetSimulator } from '../../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../../simulator/simulatedFleet';
 import { parsePage } from './pages';
 
 let fleet: FleetSimulator;

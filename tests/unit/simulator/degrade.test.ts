@@ -3,7 +3,7 @@ import type { Fault } from '../../../models';
 import { degradeSeverity } from '../../../simulator/degrade';
 import { SimDeployment } from '../../../simulator/deployment';
 import { vllmEngine } from '../../../simulator/engines/vllm';
-import { createFleetSimulator } from '../../../simulator/fleet';
+import { createFleetSimulator } from '../../../simulator/simulatedFleet';
 import { figuresOf } from '../../../simulator/figures';
 import { histogram, parsePage, windowOf } from './pages';
 import { histogramQuantile } from '../../../simulator/lognormal';

@@ -4,7 +4,7 @@ import { ErrorBodySchema, ReplicaConfigSchema, ReplicaListSchema, SimStateSchema
 import { SGLANG_DEFAULT_ARGS, SGLANG_DEFAULT_LOAD } from '../../../simulator/engines/sglang';
 import { TGI_DEFAULT_ARGS, TGI_DEFAULT_LOAD } from '../../../simulator/engines/tgi';
 import { VLLM_DEFAULT_ARGS, VLLM_DEFAULT_LOAD } from '../../../simulator/engines/vllm';
-import { createFleetSimulator, DEFAULT_PORTS, type FleetSimulator } from '../../../simulator/fleet';
+import { createFleetSimulator, DEFAULT_PORTS, type FleetSimulator } from '../../../simulator/simulatedFleet';
 import { histogramQuantile } from '../../../simulator/lognormal';
 import { histogram, parsePage, windowOf } from './pages';
 
@@ -162,7 +162,7 @@ describe('fleet simulator: three engines side by side', () => {
 
 describe('config push latency (an engine restart)', () => {
   it('answers a revision change after the delay, a repeated revision at once', async () => {
-    const { createFleetSimulator } = await import('../../../simulator/fleet');
+    const { createFleetSimulator } = await import('../../../simulator/simulatedFleet');
     const fleet = await createFleetSimulator({ deployments: [{ engine: 'vllm', port: 0, replicas: 1 }], applyDelayMs: 300 });
     try {
       const replica = fleet.deployments[0].replicaAddresses[0];

@@ -5,7 +5,7 @@ import type { EngineType } from '../../../models';
 import { adapterFor, UnsupportedEngineError } from '../../../metrics/engines/adapter';
 import { scrapeTextToSample } from '../../../metrics/scrape';
 import { TGI_DURATION_BUCKETS } from '../../../simulator/engines/tgiMetrics';
-import { createFleetSimulator, type FleetSimulator } from '../../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../../simulator/simulatedFleet';
 import { figuresOf } from '../../../simulator/figures';
 import { histogramQuantile } from '../../../simulator/lognormal';
 import { histogram, parsePage, value, windowOf, type Histogram, type Page } from './pages';

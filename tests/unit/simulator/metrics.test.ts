@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createFleetSimulator, type FleetSimulator } from '../../../simulator/fleet';
+import { createFleetSimulator, type FleetSimulator } from '../../../simulator/simulatedFleet';
 import { figuresOf } from '../../../simulator/figures';
 import { histogramQuantile } from '../../../simulator/lognormal';
 import { histogram, parsePage, value, windowOf, type Page } from './pages';

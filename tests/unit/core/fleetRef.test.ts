@@ -1,4 +1,4 @@
-import { configAt, rangeSize, restoreGroups, toConfigRuns } from '../../../core/fleet';
+import { configAt, rangeSize, restoreGroups, toConfigRuns } from '../../../core/fleetRef';
 import type { ReplicaConfig } from '../../../models';
 
 const cfg = (revision: string, max_num_seqs = 256): ReplicaConfig => ({ revision, engine: 'vllm', engine_args: { max_num_seqs } });

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AxiosInstance } from 'axios';
-import type { FleetRef, ReplicaRange } from '../core/fleet';
+import type { FleetRef, ReplicaRange } from '../core/fleetRef';
 import { discoverReplicaList } from './discovery';
-import { describeHttpError, nonRetryable, NON_RETRYABLE } from './errors';
+import { NON_RETRYABLE } from '../contract';
+import { describeHttpError, nonRetryable } from './errors';
 
 export function fleetDigest(addresses: string[]): string {
   return createHash('sha256').update(addresses.join('\n')).digest('hex').slice(0, 32);

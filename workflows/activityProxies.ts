@@ -1,0 +1,29 @@
+import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType } from '@temporalio/common';
+import type { RolloutActivities } from '../activities';
+import { NON_RETRYABLE_TYPES } from '../contract';
+
+/** Reads: cheap and idempotent, so retried quickly a few times before the rollout gives up. */
+export const reads = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+/** Config pushes restart engines: long, heartbeating, idempotent by revision so a retry cannot apply twice. */
+export const pushes = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+/**
+ * The same pushes, but a cancelled push (an abort, a cancelled rollout) is waited for until the activity
+ * has stopped: the rollback that follows must not run while pushes of the new config still do.
+ */
+export const awaitedPushes = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});

@@ -10,6 +10,16 @@ export const reads = proxyActivities<RolloutActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
+/**
+ * Letting go of replica leases at the end: best effort, since a lease lapses on its own. Few, quick
+ * attempts, so a replica that is gone does not keep the rollout open (and its deployment claimed) for
+ * long after its state has ended: a new rollout started right after waits up to 3 s for that.
+ */
+export const releases = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
 /** Config pushes restart engines: long, heartbeating, idempotent by revision so a retry cannot apply twice. */
 export const pushes = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '30 minutes',

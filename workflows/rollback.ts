@@ -1,7 +1,7 @@
 import { CancellationScope, log, patched } from '@temporalio/workflow';
 import type { WorkflowState } from '../models';
 import { restoreGroups } from '../core/fleetRef';
-import { pushes, reads } from './activityProxies';
+import { pushes, releases } from './activityProxies';
 import { failureMessage, type RolloutRun } from './rolloutRun';
 
 /** Puts every replica the rollout changed back on the config it had before, and ends the rollout. */
@@ -35,7 +35,7 @@ export async function stopForAbort(run: RolloutRun): Promise<WorkflowState> {
 export async function releaseLeases(run: RolloutRun): Promise<void> {
   if (run.changed.size === 0 || !patched('release-replica-leases')) return;
   try {
-    await CancellationScope.nonCancellable(() => reads.releaseReplicas({ addresses: [...run.changed.keys()] }));
+    await CancellationScope.nonCancellable(() => releases.releaseReplicas({ addresses: [...run.changed.keys()] }));
   } catch (err) {
     // The outcome stands; the leases lapse on their own.
     log.warn('releasing replica leases failed', { error: failureMessage(err) });

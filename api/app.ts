@@ -6,7 +6,7 @@ import { requireUtf8, refuseLoneSurrogates } from './bodyText';
 import { actorName, requireScope, TokenStore, type Caller } from './auth';
 import { logger } from '../runtime/logger';
 import { HttpError, validationError } from './httpError';
-import { createGatewayMetrics, type GatewayMetrics } from './metrics';
+import { createGatewayMetrics, type GatewayMetrics } from './telemetry';
 import { OPENAPI_PATH, openApiHandler } from './openapi';
 import { RolloutService } from './rolloutService';
 import { assertTargetsAllowed } from './targetPolicy';

@@ -5,7 +5,7 @@ import { logger } from '../runtime/logger';
 import { intFromEnv, temporalSettings } from '../runtime/settings';
 import { createApp } from './app';
 import { loadTokens, TokenStore } from './auth';
-import { createGatewayMetrics } from './metrics';
+import { createGatewayMetrics } from './telemetry';
 import { listenGateway, requireLoopbackWithoutTokens } from './server';
 
 async function main(): Promise<void> {

@@ -4,14 +4,14 @@ import { bundleWorkflowCode, NativeConnection, Worker, type BundleOptions, type 
 import { createActivities, type RolloutActivities } from '../activities';
 import { logger } from '../runtime/logger';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../runtime/settings';
-import { ROLLOUT_METRICS_MARKER } from '../workflows/metricsInterceptor';
-import { createWorkerMetrics, type WorkerMetrics } from './metrics';
+import { ROLLOUT_METRICS_MARKER } from '../workflows/telemetryInterceptor';
+import { createWorkerMetrics, type WorkerMetrics } from './telemetry';
 
 /**
  * Workflow interceptor modules bundled with the workflows. Whoever pre-builds a bundle
  * (`bundleWorkflowCode`) must pass these as `workflowInterceptorModules`, or the worker has no rollout metrics.
  */
-export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/metricsInterceptor')];
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/telemetryInterceptor')];
 
 /** The workflows the worker bundles (`workflows/index.ts`, or `dist/workflows/index.js` when compiled). */
 export const WORKFLOWS_PATH = require.resolve('../workflows');

@@ -7,8 +7,8 @@ import { DEFAULT_MAX_CACHED_WORKFLOWS, intFromEnv, temporalSettings } from '../r
 import { claimCurrentVersion } from './currentVersion';
 import { createRolloutWorker, loadWorkflowBundle, workflowBundleCode } from './createWorker';
 import { deploymentVersionFromEnv, setsCurrentVersion } from './deploymentVersion';
-import { createWorkerMetrics } from './metrics';
-import { startMetricsServer } from './metricsServer';
+import { createWorkerMetrics } from './telemetry';
+import { startMetricsServer } from './telemetryServer';
 import { parseSdkLogLevel, PinoSdkLogger } from './sdkLogger';
 
 async function main(): Promise<void> {

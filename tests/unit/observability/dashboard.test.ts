@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { createGatewayMetrics } from '../../../api/metrics';
-import { createWorkerMetrics } from '../../../worker/metrics';
+import { createGatewayMetrics } from '../../../api/telemetry';
+import { createWorkerMetrics } from '../../../worker/telemetry';
 
 const dashboard = JSON.parse(readFileSync(path.join(__dirname, '..', '..', '..', 'observability', 'grafana', 'servetune-rollouts.json'), 'utf8'));
 type Panel = { id: number; type: string; title: string; gridPos: { x: number; y: number; w: number; h: number }; datasource?: { uid: string }; targets?: Array<{ expr: string; datasource: { uid: string } }> };

@@ -7,10 +7,10 @@ import { LogTimestamp } from '@temporalio/worker';
 import pino from 'pino';
 import { Registry, Counter } from 'prom-client';
 import { activityChildLogger, activityLog } from '../../../activities/log';
-import { createWorkerMetrics } from '../../../worker/metrics';
-import { renderMetrics, startMetricsServer } from '../../../worker/metricsServer';
+import { createWorkerMetrics } from '../../../worker/telemetry';
+import { renderMetrics, startMetricsServer } from '../../../worker/telemetryServer';
 import { parseSdkLogLevel, PinoSdkLogger, renameSdkFields } from '../../../worker/sdkLogger';
-import { summarize } from '../../../workflows/metricsInterceptor';
+import { summarize } from '../../../workflows/telemetryInterceptor';
 import type { WorkflowState } from '../../../models';
 
 function capture() {

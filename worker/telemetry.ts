@@ -11,7 +11,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { runWithActivityLogger } from '../activities/log';
 import { logger as rootLogger } from '../runtime/logger';
 import { EngineTypeSchema } from '../models';
-import { ROLLOUT_OUTCOMES, type RolloutMetricsSinks } from '../workflows/metricsInterceptor';
+import { ROLLOUT_OUTCOMES, type RolloutMetricsSinks } from '../workflows/telemetryInterceptor';
 
 /** Stage windows run from seconds (tests) to hours; approval waits are not part of a stage. */
 export const STAGE_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400];

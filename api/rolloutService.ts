@@ -24,6 +24,7 @@ import {
   ENGINE_KEY,
   INVALID_DECISION_ERROR,
   isGatewayRolloutId,
+  isTerminalStatus,
   restUpdateId,
   ROLLOUT_KEY,
   ROLLOUT_WORKFLOW_TYPE,
@@ -41,7 +42,7 @@ export function quoteVisibility(value: string): string {
 }
 
 /** How often a start waits for the guard of a rollout that has just ended to close (100 ms apart). */
-const GUARD_CLOSE_RETRIES = 30;
+const GUARD_CLOSE_RETRIES = 100;
 
 /**
  * How far the Temporal server's clock may be behind the gateway's: the gateway waits this long past a
@@ -111,9 +112,16 @@ export class RolloutService {
     return this.pendingState(claim, new Date());
   }
 
+  /**
+   * Whether the rollout holding a deployment is over: closed, or with a terminal status indexed (its
+   * state has ended and it is only letting go of its replica leases, which takes a moment).
+   */
   private async hasEnded(workflowId: string): Promise<boolean> {
     try {
-      return (await this.client.workflow.getHandle(workflowId).describe()).status.name !== 'RUNNING';
+      const d = await this.client.workflow.getHandle(workflowId).describe();
+      if (d.status.name !== 'RUNNING') return true;
+      const status = d.typedSearchAttributes.get(STATUS_KEY);
+      return status !== undefined && isTerminalStatus(status as WorkflowStatus);
     } catch {
       return false;
     }

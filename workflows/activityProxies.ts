@@ -13,7 +13,7 @@ export const reads = proxyActivities<RolloutActivities>({
 /**
  * Letting go of replica leases at the end: best effort, since a lease lapses on its own. Few, quick
  * attempts, so a replica that is gone does not keep the rollout open (and its deployment claimed) for
- * long after its state has ended: a new rollout started right after waits up to 3 s for that.
+ * long after its state has ended: a new rollout started right after waits up to 10 s for that.
  */
 export const releases = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '30 seconds',

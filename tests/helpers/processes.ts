@@ -5,6 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
@@ -98,6 +100,16 @@ export class ProcessStack {
     }
     await exited;
     this.children.delete(name);
+    // The group leader (tsx) can exit before its node child has let go of its ports; a restart that
+    // found the old process still listening would send the next request to a dying server.
+    for (const port of this.portsOf(name)) await waitForPortClosed(port);
+  }
+
+  private portsOf(name: ProcessName): number[] {
+    if (name === 'sim') return [this.ports.vllm, this.ports.tgi, this.ports.sglang];
+    if (name === 'api') return [this.ports.api];
+    if (name === 'temporal') return [this.ports.temporal];
+    return [];
   }
 
   async startAll(): Promise<void> {
@@ -111,5 +123,23 @@ export class ProcessStack {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  api = axios.create({ validateStatus: () => true, timeout: 15_000 });
+  // No keep-alive: the tests kill and restart these processes, and a pooled socket to a killed one
+  // answers the next request with ECONNRESET.
+  api = axios.create({ validateStatus: () => true, timeout: 15_000, httpAgent: new http.Agent({ keepAlive: false }) });
+}
+
+/** Polls until nothing accepts connections on 127.0.0.1:`port` (at most 10 s). */
+async function waitForPortClosed(port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (!open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

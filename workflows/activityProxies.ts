@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import { ActivityCancellationType } from '@temporalio/common';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/common';
 import type { RolloutActivities } from '../activities';
 import { NON_RETRYABLE_TYPES } from '../contract';
 
@@ -21,19 +21,15 @@ export const releases = proxyActivities<RolloutActivities>({
 });
 
 /** Config pushes restart engines: long, heartbeating, idempotent by revision so a retry cannot apply twice. */
-export const pushes = proxyActivities<RolloutActivities>({
+const PUSH_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-});
+};
+export const pushes = proxyActivities<RolloutActivities>(PUSH_OPTIONS);
 
 /**
  * The same pushes, but a cancelled push (an abort, a cancelled rollout) is waited for until the activity
  * has stopped: the rollback that follows must not run while pushes of the new config still do.
  */
-export const awaitedPushes = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '10 seconds',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-});
+export const awaitedPushes = proxyActivities<RolloutActivities>({ ...PUSH_OPTIONS, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });

@@ -1,0 +1,21 @@
+import { replicasText, summaries, type StagePosition } from '../../../core/stepSummaries';
+
+const second: StagePosition = { label: '50%', number: 2, count: 3 };
+
+describe('activity and timer summaries', () => {
+  it.each([
+    [replicasText({ from: 2, to: 3 }, 10), 'replica 3 of 10'],
+    [replicasText({ from: 1, to: 5 }, 10), 'replicas 2–5 of 10'],
+    [summaries.push('servetune-rollout-1', { from: 1, to: 5 }, 10, second), 'push revision servetune-rollout-1 to replicas 2–5 of 10 (stage 2/3 (50%))'],
+    [summaries.monitoringTick(second, 60, 1, 1), 'monitoring window stage 2/3 (50%): 60 s until sample 1/1'],
+    [summaries.monitoringTick(second, 7.5, 2, 8), 'monitoring window stage 2/3 (50%): 7.5 s until sample 2/8'],
+    [summaries.baselineWindow(5), 'baseline window: 5 s'],
+    [summaries.measure(second, 3, 6), 'stage 2/3 (50%): measure and judge, sample 3/6'],
+    [summaries.windowStartSample('baseline', { from: 5, to: 10 }, 10, second), 'stage 2/3 (50%): baseline sample at window start, replicas 6–10 of 10'],
+    [summaries.promotionWait(second, 3600), 'wait for promotion after stage 2/3 (50%) (times out after 3600 s)'],
+    [summaries.rollback(1), 'roll back 1 replica to the config each had before'],
+    [summaries.releaseLeases(5), 'release the leases on 5 replicas'],
+  ])('%s', (actual, expected) => {
+    expect(actual).toBe(expected);
+  });
+});

@@ -6,6 +6,7 @@
 import type { AuditEntry, RolloutRequest, StageRecord, WorkflowState, WorkflowStatus } from '../models';
 import { formatScore } from './healthGate';
 import { stageLabel } from './stagePlan';
+import { fitSummary } from './stepSummaries';
 
 /** What the summary is built from: the request as the gateway accepted it, defaults applied. */
 export type StoryRequest = Pick<
@@ -39,7 +40,7 @@ function stagesText(stages: number[]): string {
  */
 export function rolloutStaticSummary(r: StoryRequest): string {
   const decides = [r.requires_approval ? 'approval required' : 'no approval', r.auto_rollout ? 'auto promote' : 'manual promote'];
-  return `rollout ${r.instance_id} (${r.instance_type}) · stages ${stagesText(r.stages)} · ${decides.join(', ')}`;
+  return fitSummary(`rollout ${r.instance_id} (${r.instance_type}) · stages ${stagesText(r.stages)} · ${decides.join(', ')}`);
 }
 
 /** The request in full, for the workflow page's Details. */
@@ -58,7 +59,7 @@ export function rolloutStaticDetails(r: StoryRequest, startedBy: string): string
 
 /** A deployment's guard, told apart from its rollout in the list at a glance. */
 export function guardStaticSummary(deploymentKey: string): string {
-  return `deployment guard for ${deploymentKey}`;
+  return fitSummary(`deployment guard for ${deploymentKey}`);
 }
 
 /** Set at start, so true whether or not the guard still runs. */

@@ -28,7 +28,30 @@ function secondsText(seconds: number): string {
   return `${Number(seconds.toFixed(1))} s`;
 }
 
-export const summaries = {
+/** The UI's guidance for a summary: one line of at most 200 bytes (UTF-8). */
+export const MAX_SUMMARY_BYTES = 200;
+
+function utf8Bytes(ch: string): number {
+  const cp = ch.codePointAt(0) ?? 0;
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/** `text` on one line, cut to MAX_SUMMARY_BYTES with an ellipsis when longer (a deployment address may be 512 characters). */
+export function fitSummary(text: string): string {
+  const line = text.replace(/\s*\n\s*/g, ' ');
+  const chars = [...line];
+  if (chars.reduce((n, ch) => n + utf8Bytes(ch), 0) <= MAX_SUMMARY_BYTES) return line;
+  let out = '';
+  let bytes = utf8Bytes('…');
+  for (const ch of chars) {
+    if (bytes + utf8Bytes(ch) > MAX_SUMMARY_BYTES) break;
+    bytes += utf8Bytes(ch);
+    out += ch;
+  }
+  return `${out}…`;
+}
+
+const builders = {
   discover: (deployment: string) => `discover the replicas of ${deployment}`,
   readConfigs: (fleetSize: number) => `read the engine config of ${fleetSize} replicas`,
   baselineSample: (which: 'start' | 'end', fleetSize: number) => `baseline sample (${which}) of ${fleetSize} replicas`,
@@ -47,3 +70,10 @@ export const summaries = {
   rollback: (replicaCount: number) => `roll back ${replicaCount} replica${replicaCount === 1 ? '' : 's'} to the config each had before`,
   releaseLeases: (replicaCount: number) => `release the leases on ${replicaCount} replica${replicaCount === 1 ? '' : 's'}`,
 };
+
+type Builders = typeof builders;
+
+/** Every builder above, its result fitted to one summary line. */
+export const summaries = Object.fromEntries(
+  Object.entries(builders).map(([name, build]) => [name, (...args: never[]) => fitSummary((build as (...a: never[]) => string)(...args))]),
+) as Builders;

@@ -61,6 +61,12 @@ describe('static summary and details, set at start', () => {
     expect(rolloutStaticSummary({ ...req, ...patch })).toBe(expected);
   });
 
+  it('a summary stays within 200 bytes however long the deployment address', () => {
+    const long = { ...req, instance_id: `${'a'.repeat(500)}:8000` };
+    expect(Buffer.byteLength(rolloutStaticSummary(long), 'utf8')).toBeLessThanOrEqual(200);
+    expect(Buffer.byteLength(guardStaticSummary(long.instance_id), 'utf8')).toBeLessThanOrEqual(200);
+  });
+
   it('details spell out the request and who started it', () => {
     const details = rolloutStaticDetails(req, 'alice');
     expect(details).toContain('- **monitoring window**: 60 s per stage');

@@ -1,4 +1,4 @@
-import { replicasText, summaries, type StagePosition } from '../../../core/stepSummaries';
+import { fitSummary, MAX_SUMMARY_BYTES, replicasText, summaries, type StagePosition } from '../../../core/stepSummaries';
 
 const second: StagePosition = { label: '50%', number: 2, count: 3 };
 
@@ -17,5 +17,30 @@ describe('activity and timer summaries', () => {
     [summaries.releaseLeases(5), 'release the leases on 5 replicas'],
   ])('%s', (actual, expected) => {
     expect(actual).toBe(expected);
+  });
+});
+
+describe('a summary is one line of at most 200 bytes', () => {
+  const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+  it.each([
+    ['short text is kept as it is', 'push revision r1 to replica 1 of 1', 'push revision r1 to replica 1 of 1'],
+    ['line breaks become spaces', 'a\n  b', 'a b'],
+  ])('%s', (_label, text, expected) => {
+    expect(fitSummary(text)).toBe(expected);
+  });
+
+  it('cuts long text at a character boundary and marks the cut', () => {
+    const long = `discover the replicas of ${'é'.repeat(300)}`;
+    const fitted = fitSummary(long);
+    expect(bytes(fitted)).toBeLessThanOrEqual(MAX_SUMMARY_BYTES);
+    expect(bytes(fitted)).toBeGreaterThan(MAX_SUMMARY_BYTES - 3);
+    expect(fitted.endsWith('é…')).toBe(true);
+  });
+
+  it('every builder fits its result, a 512-character deployment address included', () => {
+    const address = `${'a'.repeat(500)}.example:8000`;
+    expect(bytes(summaries.discover(address))).toBeLessThanOrEqual(MAX_SUMMARY_BYTES);
+    expect(summaries.discover(address)).toMatch(/^discover the replicas of a+…$/);
   });
 });

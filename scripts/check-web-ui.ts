@@ -241,11 +241,12 @@ async function main(): Promise<void> {
       check(details?.markdown.includes('**monitoring window**: 5 s per stage') === true, `Details: "${details?.markdown.split('\n').slice(0, 3).join(' ⏎ ')} …"`);
       const outcome = state.status === 'rolled_back' ? `**Rolled back**: ${state.error_message}` : '**Completed**: ';
       check(current?.markdown.startsWith(outcome) === true, `Current Details:\n${current?.markdown.replace(/^/gm, '       | ')}`);
-      check(/- \*\*health\*\*: \d+\.\d [<≥] gate \d+\.\d/.test(current?.markdown ?? ''), 'Current Details show health against the gate');
+      // A fleet already tuned (a second run against `npm start`) completes with no stage: no gate to show.
+      if (state.rollout_history.length > 0) check(/- \*\*health\*\*: \d+\.\d [<≥] gate \d+\.\d/.test(current?.markdown ?? ''), 'Current Details show health against the gate');
       if (current) {
         // The iframe's own page: the Markdown rendered as HTML (bold headline, one list item per line).
         const html = await renderedDom(`${t.ui}${current.src}`);
-        check(/<strong>(Rolled back|Completed)<\/strong>/.test(html) && (html.match(/<li>/g)?.length ?? 0) >= 4, 'Current Details render as Markdown (bold outcome, a list)');
+        check(/<strong>(Rolled back|Completed)<\/strong>/.test(html) && (html.match(/<li>/g)?.length ?? 0) >= 2, 'Current Details render as Markdown (bold outcome, a list)');
       }
       if (state.status !== 'rolled_back') continue;
       console.log(`\n— Headless Chromium: ${state.status} rollout's page, event history —`);

@@ -172,6 +172,20 @@ describe('current details, rewritten at every step', () => {
       ['window ends'],
     ],
     [
+      'measured, before any stage',
+      state({ status: 'running', current_step: 'generate_optimizations', analysis_result: { overall_health_score: 84.2 } as WorkflowState['analysis_result'] }),
+      null,
+      ['**Measuring and planning**: generate optimizations', '- **health before any change**: 84.2'],
+      ['**stage**', '**planned change**'],
+    ],
+    [
+      'measured without data',
+      state({ status: 'running', current_step: 'generate_optimizations', analysis_result: { overall_health_score: null } as unknown as WorkflowState['analysis_result'] }),
+      null,
+      ['**Measuring and planning**: generate optimizations', '- **health before any change**: no data'],
+      [],
+    ],
+    [
       'planned, nothing to change',
       {
         ...state({}),

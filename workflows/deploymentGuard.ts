@@ -1,7 +1,8 @@
-import { ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, setCurrentDetails, startChild } from '@temporalio/workflow';
 import type { ClaimRequest } from './definitions';
 import { rolloutWorkflow } from './rollout';
 import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from '../contract';
+import { guardDetails, rolloutStaticDetails, rolloutStaticSummary } from '../core/rolloutStory';
 
 /**
  * One rollout per deployment, enforced by Temporal itself. The guard's workflow ID is derived from
@@ -11,15 +12,21 @@ import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from '../contract';
  * as the rollout.
  */
 export async function deploymentGuardWorkflow(claim: ClaimRequest): Promise<void> {
+  // Older claims carry no key: their children keep the spelling they were started with.
+  const deploymentKey = claim.deployment_key ?? claim.request.instance_id;
+  // The Web UI's details; no command, so recorded histories replay unchanged.
+  setCurrentDetails(guardDetails(deploymentKey, claim.rollout_id, false));
   try {
     const rollout = await startChild(rolloutWorkflow, {
       workflowId: claim.rollout_id,
+      // What the Web UI lists for the rollout. Metadata of the start command, not compared on replay.
+      staticSummary: rolloutStaticSummary(claim.request),
+      staticDetails: rolloutStaticDetails(claim.request, claim.started_by),
       args: [{ ...claim.request, started_by: claim.started_by, started_via: 'rest' }],
       // Closing the guard (cancel, terminate) must still let the rollout roll back.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       typedSearchAttributes: [
-        // Older claims carry no key: their children keep the spelling they were started with.
-        { key: DEPLOYMENT_KEY, value: claim.deployment_key ?? claim.request.instance_id },
+        { key: DEPLOYMENT_KEY, value: deploymentKey },
         { key: ENGINE_KEY, value: claim.request.instance_type },
         { key: STATUS_KEY, value: 'pending' },
         { key: STAGE_KEY, value: 'none' },
@@ -29,4 +36,5 @@ export async function deploymentGuardWorkflow(claim: ClaimRequest): Promise<void
   } catch {
     // A cancelled or failed rollout still releases the deployment.
   }
+  setCurrentDetails(guardDetails(deploymentKey, claim.rollout_id, true));
 }

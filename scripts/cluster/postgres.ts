@@ -5,7 +5,7 @@
  * `postgres` system user the package creates.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Postgres {
@@ -43,11 +43,17 @@ export async function startPostgres(dataDir: string, port: number, log: (line: s
   if (process.getuid?.() === 0) {
     const { uid, gid } = postgresIds();
     chownSync(dataDir, uid, gid);
+    // mkdtemp makes folders 0700: the postgres user must be able to pass through the one holding its data.
+    chmodSync(path.dirname(dataDir), 0o711);
   }
   const user = 'postgres';
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     const [cmd, args] = asPostgresUser(path.join(bin, 'initdb'), ['-D', dataDir, '-U', user, '--auth=trust', '-E', 'UTF8', '--no-sync']);
-    execFileSync(cmd, args, { stdio: 'ignore' });
+    try {
+      execFileSync(cmd, args, { stdio: 'pipe' });
+    } catch (err) {
+      throw new Error(`initdb failed: ${String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim()}`);
+    }
   }
   const [cmd, args] = asPostgresUser(path.join(bin, 'postgres'), [
     '-D', dataDir, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1',

@@ -25,10 +25,14 @@ export interface TestServer {
 /** Away from `npm run cluster`'s default (17233), so the suite runs while a developer's cluster does. */
 const TEST_PORT_BASE = 19233;
 
+export function usesDevServer(env: NodeJS.ProcessEnv = process.env): boolean {
+  const kind = env.SERVETUNE_TEST_CLUSTER_SERVER || 'cluster';
+  if (kind !== 'cluster' && kind !== 'dev') throw new Error(`SERVETUNE_TEST_CLUSTER_SERVER must be "cluster" or "dev", not "${kind}"`);
+  return kind === 'dev';
+}
+
 export async function startTestServer(): Promise<TestServer> {
-  const kind = process.env.SERVETUNE_TEST_CLUSTER_SERVER || 'cluster';
-  if (kind === 'dev') return startDev();
-  if (kind !== 'cluster') throw new Error(`SERVETUNE_TEST_CLUSTER_SERVER must be "cluster" or "dev", not "${kind}"`);
+  if (usesDevServer()) return startDev();
   const cluster = await startCluster({
     portBase: intFromEnv(process.env.SERVETUNE_TEST_CLUSTER_PORT_BASE, TEST_PORT_BASE),
     split: true,

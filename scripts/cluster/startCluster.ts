@@ -119,8 +119,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const out = createWriteStream(path.join(logsDir, `${key}.log`), { flags: 'a' });
       const args = ['--config-file', configFile, '--allow-no-auth', 'start', ...services.flatMap((s) => ['--service', s])];
       const child = spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      child.stdout?.pipe(out);
-      child.stderr?.pipe(out);
+      // Two streams into one file: neither may end it, or the other writes after its end.
+      child.stdout?.pipe(out, { end: false });
+      child.stderr?.pipe(out, { end: false });
+      child.once('close', () => out.end());
       children.set(key, child);
       return child;
     };

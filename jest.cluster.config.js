@@ -10,8 +10,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', {}] },
   forceExit: true,
-  // The Temporal CLI (for the namespace and search attributes) and the workflow bundle, as `npm test` makes them.
-  globalSetup: '<rootDir>/tests/helpers/globalSetup.ts',
+  // The Temporal CLI (for the namespace and search attributes), the workflow bundle, and the server build.
+  globalSetup: '<rootDir>/tests/cluster/globalSetup.ts',
   setupFiles: ['<rootDir>/tests/helpers/quietLogs.ts'],
   testTimeout: 10 * 60_000,
   maxWorkers: 1,

@@ -1,6 +1,7 @@
 /** The cluster's ports and its server config, rendered from server.template.yaml. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../temporalBinaries';
 
 /** Membership ports are stored in a PostgreSQL SMALLINT: a port at or above this breaks ring membership. */
 export const PORT_LIMIT = 32768;
@@ -42,8 +43,9 @@ export function clusterPorts(base: number): ClusterPorts {
   return ports;
 }
 
-export const SERVER_TEMPLATE = path.join(__dirname, 'server.template.yaml');
-export const DYNAMIC_CONFIG = path.join(__dirname, 'dynamicconfig.yaml');
+// From the repository root, so the compiled script (dist/scripts/) finds them too: the build copies no YAML.
+export const SERVER_TEMPLATE = path.join(PROJECT_ROOT, 'scripts', 'cluster', 'server.template.yaml');
+export const DYNAMIC_CONFIG = path.join(PROJECT_ROOT, 'scripts', 'cluster', 'dynamicconfig.yaml');
 
 /** The template with each ${NAME} replaced; a placeholder without a value is an error, not an empty string. */
 export function renderServerConfig(ports: ClusterPorts, opts: { pgUser: string; logLevel: string; dynamicConfigFile?: string }): string {

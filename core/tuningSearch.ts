@@ -51,7 +51,8 @@ function ruledOut(input: SearchInput): Set<string> {
 
 export function nextCandidate(input: SearchInput): Candidate | null {
   const excluded = ruledOut(input);
-  const tried = new Set(input.log.map((e) => moveKey(e.changes)));
+  // A move already made, or the undo of one (back to a configuration already measured), is not new.
+  const tried = new Set(input.log.flatMap((e) => [moveKey(e.changes), moveKey(e.changes.map((c) => ({ flag: c.flag, from: c.to, to: c.from ?? c.to })))]));
   const allowed = (changes: FlagChange[]) => {
     if (changes.length === 0) return false;
     if (excluded.has(configKey(applyChanges(input.currentArgs, changes)))) return false;

@@ -77,6 +77,13 @@ describe('nextCandidate', () => {
     expect(tried.changes).not.toEqual(first.changes);
   });
 
+  it('never undoes a move back to a configuration already measured', () => {
+    const log = [entry({ changes: [{ flag: 'mem_fraction_static', from: 0.88, to: 0.93 }], verdict: 'kept', score_before: 40, score_after: 60 })];
+    const c = nextCandidate(input({ currentArgs: { ...sglangArgs, mem_fraction_static: 0.93 }, log }))!;
+    // Up is at the limit; a full step down would be the undo, so the search halves the step instead.
+    expect(c.changes).toEqual([{ flag: 'mem_fraction_static', from: 0.93, to: 0.91 }]);
+  });
+
   it('answers null once every flag is at its bounds or its steps are spent', () => {
     // Each flag at its maximum, its first step down reverted; every smaller step down is a constraint.
     const dims = searchDimensions('tgi');

@@ -6,10 +6,11 @@ import { halved, moved, searchDimensions, stepBetween, stepLargeEnough, type Sea
  * The tuning run's search. The engine's rule base proposes first: its plan for the fleet's current
  * bottlenecks, or one of its changes alone when the whole plan is ruled out. Beyond the rules, a
  * coordinate search with memory: per numeric flag, the last observed move (from the decision log)
- * says where to go next. A move that helped is repeated in the same direction with the same step;
- * one that did not help (reverted, or kept without a gain) is reversed with half the step; a flag is
- * done once its step is below a quarter of the first. Flags whose last move helped go first, then
- * flags never moved, then the rest. A configuration already tried, or remembered as a constraint,
+ * says where to go next. A move that helped is repeated in the same direction with the same step
+ * (halved when a full step would pass the bound); one that did not help (reverted, or kept without a
+ * gain) is reversed with half the step; a flag never moved tries up, then down, by its first step. A
+ * flag is done once its step is below a quarter of the first. Flags whose last move helped go first, then
+ * flags to reverse, then flags never moved (a coordinate is followed through before the next). A configuration already tried, or remembered as a constraint,
  * is never proposed again.
  */
 
@@ -113,7 +114,8 @@ function memoryOf(dim: SearchDimension, log: DecisionLogEntry[]): FlagMemory {
 function fromSearch(input: SearchInput, allowed: (changes: FlagChange[]) => boolean): Candidate | null {
   const rules = rulesFor(input.engine);
   const memories = searchDimensions(input.engine).map((dim) => memoryOf(dim, input.log));
-  const rank = (m: FlagMemory) => (m.lastHelped ? 0 : m.gain === null ? 1 : 2);
+  // Finish a flag before the next: one that helped goes on, one that did not is reversed, then untouched flags.
+  const rank = (m: FlagMemory) => (m.lastHelped ? 0 : m.gain !== null ? 1 : 2);
   const ordered = [...memories].sort((a, b) => rank(a) - rank(b) || (b.gain ?? 0) - (a.gain ?? 0));
   for (const memory of ordered) {
     const { dim } = memory;
@@ -122,8 +124,10 @@ function fromSearch(input: SearchInput, allowed: (changes: FlagChange[]) => bool
     const current = typeof reported === 'number' ? reported : typeof fallback === 'number' ? fallback : null;
     // A flag whose value neither the replica nor the engine's documented default gives has no point to step from.
     if (current === null) continue;
+    // A move that helped goes on only its way (at a bound, the flag rests); a flag never moved may go either way.
+    const directions: Array<1 | -1> = memory.gain === null ? [1, -1] : [memory.direction];
     for (let size = memory.size; stepLargeEnough(dim, size); size = halved(dim, size)) {
-      for (const direction of [memory.direction, memory.direction === 1 ? -1 : 1] as const) {
+      for (const direction of directions) {
         const to = moved(dim, current, direction, size);
         if (to === current) continue;
         const change = { flag: dim.flag, from: current, to };

@@ -4,7 +4,11 @@
  * verdicts are its rollouts' own terminal statuses, leaves the fleet on the configuration it kept,
  * stops after the current iteration on request, and hands its constraints to the next run.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createApp } from '../../api/app';
+import { run } from '../../cli/main';
 import type { TuningState, WorkflowState } from '../../models';
 import { startStack, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
@@ -13,6 +17,7 @@ jest.setTimeout(240_000);
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
+let finished: TuningState | undefined;
 
 beforeAll(async () => {
   env = await startDevServer();
@@ -52,6 +57,7 @@ test('iterates rollouts until its budget, holding the deployment; the fleet ends
   expect(clash.body.error.message).toContain(id);
 
   const done = await waitForTuning(id, ended);
+  finished = done;
   console.log(done.decision_log.map((e) => `${e.iteration} ${e.source} ${JSON.stringify(e.changes)} ${e.verdict} ${e.score_before} → ${e.score_after}`).join('\n'));
   expect(done.status).toBe('completed');
   expect(['budget_iterations', 'search_exhausted', 'slo_met']).toContain(done.stop_reason);
@@ -100,4 +106,36 @@ test('refuses bad requests naming the field, and unknown ids', async () => {
   expect(fields).toEqual(expect.arrayContaining(['target_health', 'approval']));
   expect((await stack.api.get('/api/v1/tunings/tuning-nope')).status).toBe(404);
   expect((await stack.api.get('/api/v1/tunings/rollout-1')).status).toBe(404);
+});
+
+test('servetune tune status|watch|stop|start through the gateway', async () => {
+  expect(finished).toBeDefined();
+  const server: Server = createApp(env.client, { taskQueue: stack.taskQueue }).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const cli = async (...args: string[]) => {
+    let out = '';
+    let err = '';
+    const deps = { env: { SERVETUNE_URL: url }, timeoutMs: 30_000, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now(), terminal: () => ({ isTTY: false }) };
+    const code = await run(['node', 'servetune', 'tune', ...args], { out: (t) => void (out += t), err: (t) => void (err += t) }, deps);
+    return { code, out, err };
+  };
+  try {
+    const id = finished!.tuning_id;
+    const status = await cli('status', id);
+    expect(status.code).toBe(0);
+    expect(status.out).toContain(`${id}  sglang`);
+    for (const e of finished!.decision_log) expect(status.out).toContain(`#${e.iteration} ${e.source}: `);
+    const watch = await cli('watch', id, '--interval', '0.1');
+    expect(watch.code).toBe(0);
+    expect(watch.out).toContain(`completed: ${finished!.stop_reason}`);
+    const stop = await cli('stop', id);
+    expect(stop.code).toBe(1);
+    expect(stop.err).toContain('only a running one can be stopped');
+    const bad = await cli('start', '--instance', stack.deployments[0], '--engine', 'sglang', '--target', '150');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('target_health');
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
 });

@@ -4,7 +4,8 @@ import { halved, moved, searchDimensions, stepBetween, stepLargeEnough, type Sea
 
 /**
  * The tuning run's search. The engine's rule base proposes first: its plan for the fleet's current
- * bottlenecks, or one of its changes alone when the whole plan is ruled out. Beyond the rules, a
+ * bottlenecks (flags the run has not moved yet), or one of its changes alone when the whole plan is
+ * ruled out. Beyond the rules, a
  * coordinate search with memory: per numeric flag, the last observed move (from the decision log)
  * says where to go next. A move that helped is repeated in the same direction with the same step
  * (halved when a full step would pass the bound); one that did not help (reverted, or kept without a
@@ -76,7 +77,10 @@ function fromRules(input: SearchInput, allowed: (changes: FlagChange[]) => boole
     revision: '',
     facts: input.analysis.engine_facts,
   });
-  const changes = plan.optimizations.map((o) => ({ flag: o.parameter, from: o.current, to: o.proposed }));
+  // The rules propose first steps only: a flag the run has moved before is the search's (rules that
+  // answer opposite bottlenecks would otherwise move it back and forth).
+  const moved = new Set(input.log.flatMap((e) => e.changes.map((c) => c.flag)));
+  const changes = plan.optimizations.filter((o) => !moved.has(o.parameter)).map((o) => ({ flag: o.parameter, from: o.current, to: o.proposed }));
   const why = input.analysis.bottlenecks.map((b) => `${b.kind} (${b.metric} ${round(b.value)} > ${round(b.threshold)})`).join('; ');
   if (allowed(changes)) return { source: 'rules', changes, evidence: `rules for ${why || 'no bottleneck'}` };
   // The whole plan is ruled out: each of its changes alone may not be.

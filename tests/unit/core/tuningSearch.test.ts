@@ -43,6 +43,13 @@ describe('nextCandidate', () => {
     expect(alone.changes).toEqual([full.changes[0]]);
   });
 
+  it('leaves a flag the run has moved to the search, even when a rule would move it again', () => {
+    const a = analysis({ kv_cache_usage: 0.97, preemptions_per_second: 2 });
+    const log = [entry({ changes: [{ flag: 'mem_fraction_static', from: 0.83, to: 0.88 }], verdict: 'kept', score_before: 50, score_after: 50 })];
+    const c = nextCandidate(input({ analysis: a, log }))!;
+    expect(c.source).toBe('search');
+  });
+
   it('with no rule left, the search moves a never-moved flag up by its first step', () => {
     const c = nextCandidate(input({}))!;
     expect(c).toMatchObject({ source: 'search', changes: [{ flag: 'mem_fraction_static', from: 0.88, to: 0.93 }] });

@@ -46,7 +46,7 @@ async function tuningArm(ctx: BenchContext, api: string): Promise<Arm> {
     const id = started.data.tuning_id as string;
     const s = await poll(async () => (await axios.get<TuningState>(`${api}/api/v1/tunings/${id}`)).data, (v) => v.status === 'completed' || v.status === 'failed', 20 * 60_000);
     const log = s.decision_log.map(
-      (e) => `${e.iteration}. ${e.source}: ${e.changes.map((c) => `${c.flag} ${String(c.from)}→${String(c.to)}`).join(', ')}: ${e.verdict} (${e.score_before?.toFixed(1)} → ${e.score_after?.toFixed(1)}), ${e.restarts} restarts`,
+      (e) => `${e.iteration}. ${e.source}: ${e.changes.map((c) => `${c.flag} ${String(c.from)}→${String(c.to)}`).join(', ')}: ${e.verdict} (${e.score_before?.toFixed(1) ?? '–'} → ${e.score_after?.toFixed(1) ?? '–'}), ${e.restarts} restarts`,
     );
     log.push(`stop: ${s.stop_reason}`);
     return { initial: s.initial_score ?? 0, best: s.best_score ?? 0, rollouts: s.iterations, restarts: s.restarts_spent, log };

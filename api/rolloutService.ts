@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { initialState } from '../core/rolloutState';
+import { guardStaticDetails, guardStaticSummary } from '../core/rolloutStory';
 import { describeRefusal } from '../core/rolloutWhereabouts';
 import { canonicalDeploymentKey } from '../core/targetAddress';
 import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState, WorkflowStatus } from '../models';
@@ -98,6 +99,9 @@ export class RolloutService {
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         // Until the rollout has started, a read of it is answered from here (see `pending`).
         memo: { claim },
+        // The Web UI lists the guard beside its rollout: these tell it apart (docs/web-ui.md).
+        staticSummary: guardStaticSummary(deploymentKey),
+        staticDetails: guardStaticDetails(deploymentKey, claim.rollout_id),
         typedSearchAttributes: [
           { key: DEPLOYMENT_KEY, value: deploymentKey },
           { key: ENGINE_KEY, value: req.instance_type },

@@ -10,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DecisionLogEntry, StopReason, StopTuningPayload, TuningState, WorkflowState } from '../models';
+import { rolloutStaticDetails, rolloutStaticSummary } from '../core/rolloutStory';
 import { initialTuningState, iterationRequest } from '../core/tuningRun';
 import { describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, verdictOf } from '../core/tuningProgress';
 import { applyChanges, nextCandidate, type Candidate } from '../core/tuningSearch';
@@ -105,9 +106,13 @@ async function iterate(input: TuningWorkflowInput, state: TuningState): Promise<
   const childId = rolloutId(uuid4());
   state.current_rollout_id = childId;
   touch(state);
+  const request = iterationRequest(req, iteration, candidate);
   const rollout = await executeChild(rolloutWorkflow, {
     workflowId: childId,
-    args: [iterationRequest(req, iteration, candidate)],
+    // What the Web UI lists for the rollout: metadata of the start command, not compared on replay.
+    staticSummary: rolloutStaticSummary(request),
+    staticDetails: rolloutStaticDetails(request, `tuning run ${workflowInfo().workflowId} (for ${state.started_by})`),
+    args: [request],
     // Closing the tuning run (cancel, terminate) must still let the rollout roll back.
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     typedSearchAttributes: [

@@ -128,6 +128,9 @@ function fromSearch(input: SearchInput, allowed: (changes: FlagChange[]) => bool
     const current = typeof reported === 'number' ? reported : typeof fallback === 'number' ? fallback : null;
     // A flag whose value neither the replica nor the engine's documented default gives has no point to step from.
     if (current === null) continue;
+    // Nor is a flag that does nothing where the engine runs worth a restart (a rule says so, e.g. vLLM's
+    // gpu_memory_utilization once the KV cache size is fixed).
+    if (rules.some((r) => r.parameter === dim.flag && (r.noEffect?.(input.analysis.engine_facts ?? {}) ?? null) !== null)) continue;
     // A move that helped goes on only its way (at a bound, the flag rests); a flag never moved may go either way.
     const directions: Array<1 | -1> = memory.gain === null ? [1, -1] : [memory.direction];
     for (let size = memory.size; stepLargeEnough(dim, size); size = halved(dim, size)) {

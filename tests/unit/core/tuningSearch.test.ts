@@ -50,6 +50,13 @@ describe('nextCandidate', () => {
     expect(c.source).toBe('search');
   });
 
+  it('never moves a flag that has no effect where the engine runs', () => {
+    const vllm = { gpu_memory_utilization: 0.9, max_num_seqs: 256, max_num_batched_tokens: 2048 };
+    expect(nextCandidate({ engine: 'vllm', currentArgs: vllm, analysis: healthy, log: [], constraints: [] })?.changes[0].flag).toBe('gpu_memory_utilization');
+    const fixedKv = { ...healthy, engine_facts: { kv_cache_memory_bytes: 4e9 } };
+    expect(nextCandidate({ engine: 'vllm', currentArgs: vllm, analysis: fixedKv, log: [], constraints: [] })?.changes[0].flag).toBe('max_num_seqs');
+  });
+
   it('with no rule left, the search moves a never-moved flag up by its first step', () => {
     const c = nextCandidate(input({}))!;
     expect(c).toMatchObject({ source: 'search', changes: [{ flag: 'mem_fraction_static', from: 0.88, to: 0.93 }] });

@@ -75,9 +75,20 @@ export class RolloutService {
    * simultaneous POSTs for one deployment give exactly one rollout however they race. The guard then
    * starts the rollout as its child; no worker is needed for the POST to answer.
    */
-  async start(req: RolloutRequest, startedBy: string, attempt = 0): Promise<WorkflowState> {
+  async start(req: RolloutRequest, startedBy: string): Promise<WorkflowState> {
     const deploymentKey = canonicalDeploymentKey(req.instance_id);
     const claim: ClaimRequest = { rollout_id: rolloutId(randomUUID()), request: req, started_by: startedBy, deployment_key: deploymentKey };
+    await this.claimDeployment(claim);
+    return this.pendingState(claim, new Date());
+  }
+
+  /**
+   * Starts the deployment's guard for a claim (a rollout's, or a tuning run's): 409 while another
+   * rollout or tuning run holds the deployment.
+   */
+  async claimDeployment(claim: ClaimRequest, attempt = 0): Promise<void> {
+    const req = claim.request;
+    const deploymentKey = claim.deployment_key ?? canonicalDeploymentKey(req.instance_id);
     const guardId = deploymentGuardId(deploymentKey);
     try {
       await this.client.workflow.start(DEPLOYMENT_GUARD_WORKFLOW_TYPE, {
@@ -107,13 +118,12 @@ export class RolloutService {
       // The guard closes a moment after its rollout ends: a rollout that has ended no longer holds the deployment.
       if (attempt < GUARD_CLOSE_RETRIES && (await this.hasEnded(holder))) {
         await sleep(100);
-        return this.start(req, startedBy, attempt + 1);
+        return this.claimDeployment(claim, attempt + 1);
       }
       throw new HttpError(409, 'rollout_in_progress', `Deployment ${req.instance_id} already has a rollout in progress: ${holder}`, [
         { field: 'instance_id', message: `rollout ${holder} is in progress on deployment ${deploymentKey}` },
       ]);
     }
-    return this.pendingState(claim, new Date());
   }
 
   /**
@@ -171,7 +181,8 @@ export class RolloutService {
   /** The state of the rollout a guard holds its deployment for: its own once started, else `pending` from the claim. */
   private async claimedState(guard: WorkflowExecutionInfo): Promise<WorkflowState | null> {
     const claim = guard.memo?.claim as ClaimRequest | undefined;
-    if (!claim) return null;
+    // A tuning run's claim describes no rollout: its rollouts are started (and listed) one by one.
+    if (!claim || claim.tuning) return null;
     // The guard may have started the rollout since it was listed.
     const started = await this.queryState(claim.rollout_id).catch(() => null);
     if (started) return started;

@@ -1,7 +1,9 @@
-import { ParentClosePolicy, setCurrentDetails, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, patched, setCurrentDetails, startChild } from '@temporalio/workflow';
 import type { ClaimRequest } from './definitions';
 import { rolloutWorkflow } from './rollout';
+import { tuningWorkflow } from './tuning';
 import { DEPLOYMENT_KEY, ENGINE_KEY, STAGE_KEY, STATUS_KEY } from '../contract';
+import { fitSummary } from '../core/stepSummaries';
 import { guardDetails, rolloutStaticDetails, rolloutStaticSummary } from '../core/rolloutStory';
 
 /**
@@ -12,6 +14,8 @@ import { guardDetails, rolloutStaticDetails, rolloutStaticSummary } from '../cor
  * as the rollout.
  */
 export async function deploymentGuardWorkflow(claim: ClaimRequest): Promise<void> {
+  // A tuning run holds the deployment for all its iterations (only claims made since tuning runs exist carry one).
+  if (claim.tuning && patched('tuning-claims')) return holdForTuning(claim, claim.tuning);
   // Older claims carry no key: their children keep the spelling they were started with.
   const deploymentKey = claim.deployment_key ?? claim.request.instance_id;
   // The Web UI's details; no command, so recorded histories replay unchanged.
@@ -37,4 +41,25 @@ export async function deploymentGuardWorkflow(claim: ClaimRequest): Promise<void
     // A cancelled or failed rollout still releases the deployment.
   }
   setCurrentDetails(guardDetails(deploymentKey, claim.rollout_id, true));
+}
+
+/** The tuning run is the guard's child, so the deployment stays claimed across all its continue-as-new runs. */
+async function holdForTuning(claim: ClaimRequest, tuning: NonNullable<ClaimRequest['tuning']>): Promise<void> {
+  try {
+    const run = await startChild(tuningWorkflow, {
+      workflowId: claim.rollout_id,
+      staticSummary: fitSummary(`tuning ${tuning.instance_id} (${tuning.instance_type}) · target health ${tuning.target_health} · approval ${tuning.approval}`),
+      args: [{ request: tuning, started_by: claim.started_by, deployment_key: claim.deployment_key ?? claim.request.instance_id, known_constraints: claim.known_constraints ?? [] }],
+      // Closing the guard must still let the current iteration's rollout roll back.
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      typedSearchAttributes: [
+        { key: DEPLOYMENT_KEY, value: claim.deployment_key ?? claim.request.instance_id },
+        { key: ENGINE_KEY, value: tuning.instance_type },
+        { key: STATUS_KEY, value: 'pending' },
+      ],
+    });
+    await run.result();
+  } catch {
+    // A cancelled or failed run still releases the deployment.
+  }
 }

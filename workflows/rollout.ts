@@ -4,6 +4,7 @@ import type { EngineSample } from '../metrics';
 import type { AnalysisResult, Channel, OptimizationPlan, WorkflowState } from '../models';
 import { canonicalDeploymentKey } from '../core/targetAddress';
 import { mixedConfigProblem } from '../core/uniformConfig';
+import { planFromOverride } from '../core/planOverride';
 import { summaries } from '../core/stepSummaries';
 import { DEPLOYMENT_GUARD_ID_PREFIX, DEPLOYMENT_KEY, ENGINE_KEY } from '../contract';
 import { reads } from './activityProxies';
@@ -112,6 +113,14 @@ async function analyze(run: RolloutRun, baseline: { start: EngineSample; end: En
 
 async function planOptimizations(run: RolloutRun, analysis: AnalysisResult, configs: ConfigRun[]): Promise<OptimizationPlan> {
   run.patchState({ current_step: 'generate_optimizations' });
+  // An explicit step (a tuning run's candidate) replaces the rules; only new requests carry one, and
+  // the patch marks the histories that took this path.
+  const override = run.input.plan_override;
+  if (override && patched('plan-override')) {
+    const explicit = planFromOverride(configs[0].engine_args, override, `servetune-${run.state.workflow_id}`);
+    run.patchState({ optimization_plan: explicit });
+    return explicit;
+  }
   const plan = await reads.generateOptimizations.executeWithOptions({ summary: summaries.plan(run.input.instance_type) }, [
     {
       engine: run.input.instance_type,

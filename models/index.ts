@@ -5,6 +5,7 @@ export * from './analysis';
 export * from './rolloutRequest';
 export * from './signals';
 export * from './workflowState';
+export * from './rolloutSummary';
 export * from './errors';
 export * from './simulator';
 export * from './metricSource';

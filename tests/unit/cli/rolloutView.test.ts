@@ -12,6 +12,7 @@ import {
   renderWatchLine,
   windowLeftMs,
 } from '../../../cli/rolloutView';
+import { rolloutSummary } from '../../../core/rolloutSummary';
 import { RolloutRequestSchema, type StageRecord, type WorkflowState } from '../../../models';
 
 const T0 = Date.parse('2025-06-02T09:00:00.000Z');
@@ -232,7 +233,8 @@ describe('formatState and formatList', () => {
 
   it('list: a header and one row per rollout, or "no rollouts"', () => {
     expect(formatList([])).toBe('no rollouts\n');
-    const lines = formatList([completed, base]).trimEnd().split('\n');
+    const row = (s: WorkflowState) => ({ ...rolloutSummary(s), execution_status: 'RUNNING', summary_source: 'memo' as const });
+    const lines = formatList([row(completed), row(base)]).trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(/^rollout-1\s+localhost:8000\s+vllm\s+completed\s+complete\s+100%\s+86\.1\s+2025-06-02T09:00:00\.000Z$/);
     expect(lines[2]).toMatch(/^rollout-1\s+localhost:8000\s+vllm\s+pending\s+pending\s+-\s+n\/a\s+/);

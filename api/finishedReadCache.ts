@@ -25,10 +25,15 @@ export class FinishedReadCache {
     return hit;
   }
 
+  /** An answer serialized once, tagged by its content. */
+  static serialize(answer: unknown): CachedRead {
+    const body = JSON.stringify(answer);
+    return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+  }
+
   /** Serializes the answer and keeps it (when the cache has room at all); returns it either way. */
   put(workflowId: string, answer: unknown): CachedRead {
-    const body = JSON.stringify(answer);
-    const read = { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+    const read = FinishedReadCache.serialize(answer);
     if (this.capacity <= 0) return read;
     this.entries.delete(workflowId);
     this.entries.set(workflowId, read);

@@ -46,6 +46,25 @@ export function isDeadlineExceeded(err: unknown): boolean {
   return (err as { code?: number })?.code === GRPC_DEADLINE_EXCEEDED || /deadline/i.test((err as Error)?.message ?? '');
 }
 
+/**
+ * The one visibility query of a list: this gateway's rollouts (with the status filter) and, when pending
+ * ones are wanted, the running guards of rollouts accepted but not started yet.
+ */
+export function listQuery(taskQueue: string, filter: Omit<ListFilter, 'limit'>): string {
+  // Only rollouts this gateway's workers serve.
+  const scope = [`TaskQueue = ${quoteVisibility(taskQueue)}`];
+  // Rollouts started before deployment keys carry the spelling they were started with.
+  if (filter.instance_id) {
+    const spellings = [...new Set([canonicalDeploymentKey(filter.instance_id), filter.instance_id])];
+    scope.push(`${DEPLOYMENT_KEY.name} IN (${spellings.map(quoteVisibility).join(', ')})`);
+  }
+  const rollouts = [`WorkflowType = '${ROLLOUT_WORKFLOW_TYPE}'`];
+  if (filter.status) rollouts.push(`${STATUS_KEY.name} = ${quoteVisibility(filter.status)}`);
+  const kinds = [`(${rollouts.join(' AND ')})`];
+  if (!filter.status || filter.status === 'pending') kinds.push(`(WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running')`);
+  return `${scope.join(' AND ')} AND (${kinds.join(' OR ')})`;
+}
+
 /** A GET's answer: serialized once for a finished rollout (cached, with its ETag), a value otherwise. */
 export type ReadAnswer = { kind: 'finished'; read: CachedRead } | { kind: 'value'; value: RolloutRead };
 
@@ -156,7 +175,9 @@ export class RolloutReads {
   }
 
   async get(workflowId: string, retryNotFound = true): Promise<ReadAnswer> {
-    const cached = this.cache.get(workflowId);
+    // Only the gateway's own IDs (a fresh UUID each) are cached: another ID could be reused by a new run.
+    const cacheable = isGatewayRolloutId(workflowId);
+    const cached = cacheable ? this.cache.get(workflowId) : undefined;
     if (cached) return { kind: 'finished', read: cached };
     // The gateway names its rollouts `rollout-…`; any other ID is looked at first, so a workflow of
     // another type (a deployment guard) is a 404, not a query no worker of ours answers.
@@ -170,7 +191,7 @@ export class RolloutReads {
     }
     const close = await this.closeEvent(workflowId);
     if (close === 'running') return { kind: 'value', value: await this.running(workflowId) };
-    if (close) return { kind: 'finished', read: await this.finished(workflowId, close) };
+    if (close) return { kind: 'finished', read: await this.finished(workflowId, close, cacheable) };
     const pending = await this.pending(workflowId);
     if (pending) return { kind: 'value', value: { ...pending, live: true } };
     // Visibility can lag a guard started a moment ago.
@@ -208,14 +229,15 @@ export class RolloutReads {
   }
 
   /** A closed rollout: its final state is the workflow's return value; one that did not end by itself answers its summary. */
-  private async finished(workflowId: string, close: temporal.api.history.v1.IHistoryEvent): Promise<CachedRead> {
+  private async finished(workflowId: string, close: temporal.api.history.v1.IHistoryEvent, cacheable: boolean): Promise<CachedRead> {
+    const keep = (answer: RolloutRead) => (cacheable ? this.cache.put(workflowId, answer) : FinishedReadCache.serialize(answer));
     const completed = close.workflowExecutionCompletedEventAttributes;
     if (completed) {
       const state = await decodeFromPayloadsAtIndex<WorkflowState>(this.client.options.loadedDataConverter, 0, completed.result?.payloads);
-      return this.cache.put(workflowId, { ...state, live: true });
+      return keep({ ...state, live: true });
     }
     const row = rowFromVisibility(await this.client.workflow.getHandle(workflowId).describe());
-    return this.cache.put(workflowId, { ...row, live: false, live_unavailable_reason: `The workflow closed as ${row.execution_status} without a final state; this is its last summary` });
+    return keep({ ...row, live: false, live_unavailable_reason: `The workflow closed as ${row.execution_status} without a final state; this is its last summary` });
   }
 
   /** A running rollout: its query, or, when no worker answers within the deadline, its last summary. */
@@ -246,19 +268,7 @@ export class RolloutReads {
    * running guards of rollouts accepted but not started yet (their claims). No query, no worker.
    */
   async list(filter: ListFilter): Promise<RolloutRow[]> {
-    // Only rollouts this gateway's workers serve.
-    const scope = [`TaskQueue = ${quoteVisibility(this.taskQueue)}`];
-    // Rollouts started before deployment keys carry the spelling they were started with.
-    if (filter.instance_id) {
-      const spellings = [...new Set([canonicalDeploymentKey(filter.instance_id), filter.instance_id])];
-      scope.push(`${DEPLOYMENT_KEY.name} IN (${spellings.map(quoteVisibility).join(', ')})`);
-    }
-    const rollouts = [`WorkflowType = '${ROLLOUT_WORKFLOW_TYPE}'`];
-    if (filter.status) rollouts.push(`${STATUS_KEY.name} = ${quoteVisibility(filter.status)}`);
-    const kinds = [`(${rollouts.join(' AND ')})`];
-    // Rollouts accepted but not started yet are known only by their guard's claim.
-    if (!filter.status || filter.status === 'pending') kinds.push(`(WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running')`);
-    const found = await this.visible(`${scope.join(' AND ')} AND (${kinds.join(' OR ')})`, filter.limit);
+    const found = await this.visible(listQuery(this.taskQueue, filter), filter.limit);
 
     const rows = found.filter((wf) => wf.type === ROLLOUT_WORKFLOW_TYPE).map(rowFromVisibility);
     const listed = new Set(rows.map((r) => r.workflow_id));

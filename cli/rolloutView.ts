@@ -3,7 +3,7 @@
  * current time) in, text out, so tests check them directly.
  */
 import { createColors } from 'picocolors';
-import { type RolloutRow, type WorkflowState, type WorkflowStatus } from '../models';
+import { type RolloutRow, type SummaryState, type WorkflowState, type WorkflowStatus } from '../models';
 import { table } from './format';
 import { TERMINAL_STATUSES } from '../contract';
 import { currentHealth, currentStage } from '../core/rolloutSummary';
@@ -136,6 +136,18 @@ export function renderWatchLine(s: WorkflowState, nowMs: number): string {
 }
 
 /** `servetune status`: the whole state, readable. */
+/** A GET the rollout itself did not answer (no worker in time, or closed by Temporal): its last summary and why. */
+export function formatSummary(s: SummaryState): string {
+  const rows: string[][] = [
+    ['status', `${s.status}${s.current_step ? ` (${s.current_step})` : ''}${s.current_stage ? `, stage ${s.current_stage}` : ''}; Temporal: ${s.execution_status}`],
+    ['created', `${s.created_at}  (updated ${s.updated_at})`],
+    ['health', `current ${score(s.health_score_current)}  baseline ${score(s.health_score_baseline)}  final ${score(s.final_health_score)}`],
+  ];
+  if (s.error_message) rows.push(['error', s.error_message]);
+  rows.push(['live', `unavailable: ${s.live_unavailable_reason}`]);
+  return `${s.workflow_id}  ${s.instance_id} (${s.instance_type ?? 'engine unknown'})\n${table(rows, '')}\n`;
+}
+
 export function formatState(s: WorkflowState): string {
   const out: string[] = [`${s.workflow_id}  ${s.instance_id} (${s.instance_type})`];
   const approval = !s.requires_approval

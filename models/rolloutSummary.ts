@@ -51,7 +51,8 @@ export const SummaryStateSchema = RolloutRowSchema.extend({
   live: z.literal(false),
   live_unavailable_reason: z.string(),
 });
+export type SummaryState = z.infer<typeof SummaryStateSchema>;
 
 /** `GET /api/v1/workflows/{id}`: the full state (`live: true`) or the last summary (`live: false`). */
-export const RolloutReadSchema = z.discriminatedUnion('live', [LiveStateSchema, SummaryStateSchema]);
+export const RolloutReadSchema = z.union([LiveStateSchema, SummaryStateSchema]);
 export type RolloutRead = z.infer<typeof RolloutReadSchema>;

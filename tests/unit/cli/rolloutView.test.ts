@@ -5,6 +5,7 @@ import {
   currentHealth,
   formatDuration,
   formatList,
+  formatSummary,
   formatState,
   lastDecision,
   progressBar,
@@ -229,6 +230,20 @@ describe('formatState and formatList', () => {
     expect(text).toMatch(/^ {2}50%\s+failed\s+5\s+84\.0\s+70\.0\s+/m);
     expect(formatState(base)).not.toMatch(/Stages|undefined|null|NaN/);
     expect(formatState({ ...analysed, requires_approval: true, approved: false, rejected_by: 'bob', rejection_reason: null })).toMatch(/approval\s+rejected by bob\n/);
+  });
+
+  it('summary: the last known status and scores, and why the live state is unavailable', () => {
+    const text = formatSummary({
+      ...rolloutSummary({ ...completed, status: 'rolling_out', current_step: 'monitor_stage', current_stage: '50%', final_health_score: null }),
+      execution_status: 'RUNNING',
+      summary_source: 'memo',
+      live: false,
+      live_unavailable_reason: 'No worker answered within 3 s',
+    });
+    expect(text).toMatch(/^rollout-1 {2}localhost:8000 \(vllm\)\n/);
+    expect(text).toMatch(/status\s+rolling_out \(monitor_stage\), stage 50%; Temporal: RUNNING/);
+    expect(text).toMatch(/health\s+current 86\.1 {2}baseline \d+\.\d {2}final n\/a/);
+    expect(text).toMatch(/live\s+unavailable: No worker answered within 3 s\n$/);
   });
 
   it('list: a header and one row per rollout, or "no rollouts"', () => {

@@ -1,4 +1,4 @@
-import { currentHealth, rolloutSummary, summaryChangeKey } from '../../../core/rolloutSummary';
+import { rolloutSummary, summaryChangeKey } from '../../../core/rolloutSummary';
 import { initialState } from '../../../core/rolloutState';
 import { RolloutRequestSchema, RolloutSummarySchema, type StageRecord, type WorkflowState } from '../../../models';
 

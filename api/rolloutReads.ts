@@ -120,11 +120,17 @@ export function rowFromVisibility(info: Pick<WorkflowExecutionInfo, 'workflowId'
         execution_status: execution,
         summary_source: 'search_attributes',
       };
-  if (execution !== 'RUNNING' && execution !== 'COMPLETED' && !isTerminalStatus(row.status)) {
-    row.error_message = `The rollout workflow was ${execution.toLowerCase().replace('_', ' ')} in Temporal while ${row.status}${row.error_message ? ` (${row.error_message})` : ''}`;
-    row.status = 'failed';
-  }
-  return row;
+  return { ...row, ...closedByTemporal(execution, row) };
+}
+
+/**
+ * A rollout Temporal closed before it ended by itself (terminated, failed, timed out; cancelled before it
+ * could wind down) is `failed`, whatever status it last recorded, and its error says so.
+ */
+export function closedByTemporal(execution: string, s: Pick<RolloutRow, 'status' | 'error_message'>): Pick<RolloutRow, 'status' | 'error_message'> {
+  if (execution === 'RUNNING' || execution === 'COMPLETED' || isTerminalStatus(s.status)) return { status: s.status, error_message: s.error_message };
+  const what = execution.toLowerCase().replace('_', ' ');
+  return { status: 'failed', error_message: `The rollout workflow was ${what} in Temporal while ${s.status}${s.error_message ? ` (${s.error_message})` : ''}` };
 }
 
 /** Why a running rollout's query gave no state, in words for `live_unavailable_reason`. */
@@ -137,6 +143,16 @@ export function whyNoAnswer(err: unknown, timeoutMs: number, taskQueue: string):
     return `No worker answered within ${timeoutMs / 1000} s (is a worker polling task queue ${taskQueue}, or is it busy?); this is the rollout's last summary`;
   }
   return `The rollout's query failed (${cause?.message ?? (err as Error)?.message ?? String(err)}); this is its last summary`;
+}
+
+/** Temporal's status of a closed workflow, named as visibility names it, from its close event. */
+function closeStatus(e: temporal.api.history.v1.IHistoryEvent): string {
+  if (e.workflowExecutionFailedEventAttributes) return 'FAILED';
+  if (e.workflowExecutionTerminatedEventAttributes) return 'TERMINATED';
+  if (e.workflowExecutionCanceledEventAttributes) return 'CANCELLED';
+  if (e.workflowExecutionTimedOutEventAttributes) return 'TIMED_OUT';
+  if (e.workflowExecutionContinuedAsNewEventAttributes) return 'CONTINUED_AS_NEW';
+  return 'COMPLETED';
 }
 
 function isCloseEvent(e: temporal.api.history.v1.IHistoryEvent): boolean {
@@ -236,12 +252,20 @@ export class RolloutReads {
       const state = await decodeFromPayloadsAtIndex<WorkflowState>(this.client.options.loadedDataConverter, 0, completed.result?.payloads);
       return keep({ ...state, live: true });
     }
-    const row = rowFromVisibility(await this.client.workflow.getHandle(workflowId).describe());
-    return keep({ ...row, live: false, live_unavailable_reason: `The workflow closed as ${row.execution_status} without a final state; this is its last summary` });
+    // Closed without returning its state (a cancelled rollout rolls back first, then ends cancelled): a
+    // worker replaying it answers the query; without one, the summary, not kept, so a later read can do better.
+    const execution = closeStatus(close);
+    const read = await this.queried(workflowId, execution);
+    if (!read.live) return FinishedReadCache.serialize(read);
+    return keep({ ...read, ...closedByTemporal(execution, read) });
   }
 
   /** A running rollout: its query, or, when no worker answers within the deadline, its last summary. */
-  private async running(workflowId: string): Promise<RolloutRead> {
+  private running(workflowId: string): Promise<RolloutRead> {
+    return this.queried(workflowId, 'RUNNING');
+  }
+
+  private async queried(workflowId: string, execution: string): Promise<RolloutRead> {
     const handle = this.client.workflow.getHandle(workflowId);
     let reason: string;
     try {
@@ -251,6 +275,7 @@ export class RolloutReads {
       if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `No rollout with id ${workflowId}`);
       if (err instanceof QueryNotRegisteredError) throw notARollout(workflowId, (await handle.describe()).type);
       reason = whyNoAnswer(err, this.options.queryTimeoutMs, this.taskQueue);
+      if (execution !== 'RUNNING') reason = `The workflow closed as ${execution} without returning its state. ${reason}`;
     }
     return { ...rowFromVisibility(await handle.describe()), live: false, live_unavailable_reason: reason };
   }

@@ -196,14 +196,16 @@ export class RolloutReads {
     const cached = cacheable ? this.cache.get(workflowId) : undefined;
     if (cached) return { kind: 'finished', read: cached };
     // The gateway names its rollouts `rollout-…`; any other ID is looked at first, so a workflow of
-    // another type (a deployment guard) is a 404, not a query no worker of ours answers.
+    // another type (a deployment guard) is a 404, not a query no worker of ours answers. Its status then
+    // says whether to query it or read its close event.
     if (!isGatewayRolloutId(workflowId)) {
-      const type = await this.client.workflow
+      const described = await this.client.workflow
         .getHandle(workflowId)
         .describe()
-        .then((d) => d.type, (err) => (err instanceof WorkflowNotFoundError ? null : Promise.reject(err)));
-      if (type === null) throw new HttpError(404, 'not_found', `No rollout with id ${workflowId}`);
-      if (type !== ROLLOUT_WORKFLOW_TYPE) throw notARollout(workflowId, type);
+        .catch((err) => (err instanceof WorkflowNotFoundError ? null : Promise.reject(err)));
+      if (described === null) throw new HttpError(404, 'not_found', `No rollout with id ${workflowId}`);
+      if (described.type !== ROLLOUT_WORKFLOW_TYPE) throw notARollout(workflowId, described.type);
+      if (described.status.name === 'RUNNING') return { kind: 'value', value: await this.running(workflowId) };
     }
     const close = await this.closeEvent(workflowId);
     if (close === 'running') return { kind: 'value', value: await this.running(workflowId) };

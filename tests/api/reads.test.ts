@@ -157,6 +157,10 @@ describe('with the worker stopped', () => {
       summary_source: 'search_attributes',
     });
 
+    // Read by id, the rollout with no memo answers what its search attributes hold.
+    const oldStyle = SummaryStateSchema.parse((await api.get(`/api/v1/workflows/${oldStyleId}`)).body);
+    expect(oldStyle).toMatchObject({ status: 'running', instance_type: 'tgi', summary_source: 'search_attributes', live: false });
+
     const completed = WorkflowListSchema.parse((await api.get('/api/v1/workflows').query({ status: 'completed' })).body).workflows;
     expect(completed.map((r) => r.workflow_id)).toEqual([finishedId]);
   });

@@ -27,13 +27,20 @@ export class FinishedReadCache {
 
   /** An answer serialized once, tagged by its content. */
   static serialize(answer: unknown): CachedRead {
-    const body = JSON.stringify(answer);
+    return FinishedReadCache.tagged(JSON.stringify(answer));
+  }
+
+  static tagged(body: string): CachedRead {
     return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
   }
 
   /** Serializes the answer and keeps it (when the cache has room at all); returns it either way. */
   put(workflowId: string, answer: unknown): CachedRead {
-    const read = FinishedReadCache.serialize(answer);
+    return this.keep(workflowId, FinishedReadCache.serialize(answer));
+  }
+
+  /** Keeps an answer already serialized (when the cache has room at all); returns it. */
+  keep(workflowId: string, read: CachedRead): CachedRead {
     if (this.capacity <= 0) return read;
     this.entries.delete(workflowId);
     this.entries.set(workflowId, read);

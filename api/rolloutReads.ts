@@ -251,6 +251,11 @@ export class RolloutReads {
     const keep = (answer: RolloutRead) => (cacheable ? this.cache.put(workflowId, answer) : FinishedReadCache.serialize(answer));
     const completed = close.workflowExecutionCompletedEventAttributes;
     if (completed) {
+      const raw = this.plainJsonObject(completed.result?.payloads?.[0]);
+      if (raw !== null) {
+        const read = FinishedReadCache.tagged(`${raw.slice(0, -1)},"live":true}`);
+        return cacheable ? this.cache.keep(workflowId, read) : read;
+      }
       const state = await decodeFromPayloadsAtIndex<WorkflowState>(this.client.options.loadedDataConverter, 0, completed.result?.payloads);
       return keep({ ...state, live: true });
     }
@@ -260,6 +265,20 @@ export class RolloutReads {
     const read = await this.queried(workflowId, execution);
     if (!read.live) return FinishedReadCache.serialize(read);
     return keep({ ...read, ...closedByTemporal(execution, read) });
+  }
+
+  /**
+   * The final state's JSON text as it is stored, when the default converter wrote it (`json/plain`, no
+   * codec, no external storage): the answer is that text plus `live`, with no parse and re-serialization
+   * of a state that can be tens of kilobytes. Null when it must be decoded.
+   */
+  private plainJsonObject(payload: temporal.api.common.v1.IPayload | undefined): string | null {
+    const converter = this.client.options.loadedDataConverter;
+    if (!payload?.data || converter.payloadCodecs.length > 0 || converter.externalStorage) return null;
+    const encoding = payload.metadata?.encoding;
+    if (!encoding || Buffer.from(encoding).toString() !== 'json/plain') return null;
+    const text = Buffer.from(payload.data.buffer, payload.data.byteOffset, payload.data.byteLength).toString('utf8');
+    return text.startsWith('{') && text.endsWith('}') && text !== '{}' ? text : null;
   }
 
   /** A running rollout: its query, or, when no worker answers within the deadline, its last summary. */

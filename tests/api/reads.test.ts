@@ -109,6 +109,8 @@ describe('with the worker stopped', () => {
     const state = LiveStateSchema.parse(answer.body);
     expect(state).toMatchObject({ workflow_id: finishedId, status: 'completed', current_step: 'complete', live: true });
     expect(state.final_health_score).not.toBeNull();
+    // The answer is the workflow's result (its stored JSON with `live` added), exactly.
+    expect(answer.body).toEqual({ ...(await env.client.workflow.getHandle(finishedId).result()), live: true });
 
     const etag = answer.headers.etag;
     expect(etag).toMatch(/^"[\w-]+"$/);

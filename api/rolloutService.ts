@@ -76,7 +76,8 @@ export class RolloutService {
    */
   async start(req: RolloutRequest, startedBy: string, attempt = 0): Promise<WorkflowState> {
     const deploymentKey = canonicalDeploymentKey(req.instance_id);
-    const claim: ClaimRequest = { rollout_id: rolloutId(randomUUID()), request: req, started_by: startedBy, deployment_key: deploymentKey };
+    // One created_at from the POST answer on: the claim carries it to the rollout.
+    const claim: ClaimRequest = { rollout_id: rolloutId(randomUUID()), request: req, started_by: startedBy, deployment_key: deploymentKey, created_at: new Date().toISOString() };
     const guardId = deploymentGuardId(deploymentKey);
     try {
       await this.client.workflow.start(DEPLOYMENT_GUARD_WORKFLOW_TYPE, {
@@ -109,7 +110,7 @@ export class RolloutService {
         { field: 'instance_id', message: `rollout ${holder} is in progress on deployment ${deploymentKey}` },
       ]);
     }
-    return this.pendingState(claim, new Date());
+    return this.pendingState(claim, new Date(claim.created_at!));
   }
 
   /**
@@ -171,7 +172,7 @@ export class RolloutService {
     // The guard may have started the rollout since it was listed.
     const started = await this.queryState(claim.rollout_id).catch(() => null);
     if (started) return started;
-    return guard.status.name === 'RUNNING' ? this.pendingState(claim, guard.startTime) : null;
+    return guard.status.name === 'RUNNING' ? this.pendingState(claim, claim.created_at ? new Date(claim.created_at) : guard.startTime) : null;
   }
 
   private pendingState(claim: ClaimRequest, at: Date): WorkflowState {

@@ -26,4 +26,6 @@ export interface ClaimRequest {
   started_by: string;
   /** The deployment's key, one however it is spelled (`canonicalDeploymentKey`); absent in claims made before it existed. */
   deployment_key?: string;
+  /** When the gateway accepted it: the `created_at` of its POST answer and of the rollout. Absent in older claims. */
+  created_at?: string;
 }

@@ -14,7 +14,7 @@ export async function deploymentGuardWorkflow(claim: ClaimRequest): Promise<void
   try {
     const rollout = await startChild(rolloutWorkflow, {
       workflowId: claim.rollout_id,
-      args: [{ ...claim.request, started_by: claim.started_by, started_via: 'rest' }],
+      args: [{ ...claim.request, started_by: claim.started_by, started_via: 'rest', ...(claim.created_at ? { created_at: claim.created_at } : {}) }],
       // Closing the guard (cancel, terminate) must still let the rollout roll back.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       typedSearchAttributes: [

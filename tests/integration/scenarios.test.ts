@@ -23,7 +23,7 @@ let nextDeployment = 0;
 
 beforeAll(async () => {
   env = await startDevServer();
-  stack = await startStack(env, 10);
+  stack = await startStack(env, 11);
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { intFromEnv, temporalSettings } from '../runtime/settings';
 import { readFileSync } from 'node:fs';
 import { deploymentVersionFromEnv } from '../worker/deploymentVersion';
 import { compiledPath, ensureBuilt, WORKFLOW_BUNDLE } from './build';
-import { NODE_FLAGS, spawnNamed, splitHostPort, waitForPort } from './processes';
+import { NODE_FLAGS, PROCESS_ENV, spawnNamed, splitHostPort, waitForPort } from './processes';
 import { Supervisor } from './supervisor';
 import { ensureTemporalBinaries } from './temporalBinaries';
 
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   await waitForPort(temporalHost, temporalPort, 60_000, 'Temporal');
   run('sim', 'simulator/main.ts', {}, NODE_FLAGS.sim);
   const bundlePath = FROM_SOURCE ? null : process.env.WORKFLOW_BUNDLE_PATH || WORKFLOW_BUNDLE;
-  run('worker', 'worker/main.ts', { ...temporalEnv, ...(bundlePath ? { WORKFLOW_BUNDLE_PATH: bundlePath } : {}) }, NODE_FLAGS.worker);
+  run('worker', 'worker/main.ts', { ...PROCESS_ENV.worker, ...temporalEnv, ...(bundlePath ? { WORKFLOW_BUNDLE_PATH: bundlePath } : {}) }, NODE_FLAGS.worker);
   run('api', 'api/main.ts', temporalEnv, NODE_FLAGS.api);
   await Promise.all([
     ...Object.values(simPorts).map((port) => waitForPort('127.0.0.1', port, 30_000, 'fleet simulator')),

@@ -20,11 +20,13 @@ export const NODE_FLAGS: Readonly<Record<'worker' | 'api' | 'sim', readonly stri
 
 /**
  * Environment of each long-running process, beside NODE_FLAGS (the Dockerfile and docker-compose.yml
- * repeat it). glibc gives each thread that allocates its own malloc arena; the worker's Rust core and
- * V8 threads otherwise keep many half-empty arenas as RSS.
+ * repeat it). glibc gives each thread that allocates its own malloc arena, and raises its mmap and trim
+ * thresholds as large blocks come and go; the worker's Rust core and V8 threads otherwise keep many
+ * half-empty arenas, and freed memory never goes back to the system. Two arenas and thresholds fixed at
+ * 128 KiB keep it returning (BENCHMARKS.md).
  */
 export const PROCESS_ENV: Readonly<Record<'worker' | 'api' | 'sim', Readonly<Record<string, string>>>> = {
-  worker: { MALLOC_ARENA_MAX: '2' },
+  worker: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' },
   api: {},
   sim: {},
 };

@@ -98,12 +98,13 @@ test('the embedded Temporal server listens on TEMPORAL_PORT, its Web UI on TEMPO
   await waitForPort('127.0.0.1', ports.ui, 60_000, 'Temporal Web UI');
   expect(existsSync(dbFile)).toBe(true);
   expect(lines).toContainEqual(expect.stringMatching(new RegExp(`Temporal +127\\.0\\.0\\.1:${ports.temporal} `)));
-  // The gateway reaches Temporal on that port: ready.
-  const ready = await until('a ready gateway', async () => {
+  // The gateway reaches Temporal on that port, and the worker polls there: ready (not `degraded`, which
+  // is what readyz says while Temporal answers but no worker polls yet).
+  const ready = await until('a ready gateway with a polling worker', async () => {
     const res = await axios.get(`http://127.0.0.1:${ports.api}/readyz`, { validateStatus: () => true });
-    return res.status === 200 ? res.data : undefined;
+    return res.status === 200 && res.data?.status === 'ready' ? res.data : undefined;
   });
-  expect(ready).toMatchObject({ status: 'ready' });
+  expect(ready).toMatchObject({ status: 'ready', workers: { polling: true } });
 });
 
 test('a worker killed with SIGKILL is started again, and the gateway and simulator keep running', async () => {

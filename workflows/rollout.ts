@@ -4,6 +4,7 @@ import type { EngineSample } from '../metrics';
 import type { AnalysisResult, Channel, OptimizationPlan, WorkflowState } from '../models';
 import { canonicalDeploymentKey } from '../core/targetAddress';
 import { mixedConfigProblem } from '../core/uniformConfig';
+import { SPREAD_REPLICAS } from '../core/noiseMargin';
 import { DEPLOYMENT_GUARD_ID_PREFIX, DEPLOYMENT_KEY, ENGINE_KEY } from '../contract';
 import { reads } from './activityProxies';
 import { getStateQuery } from './definitions';
@@ -89,10 +90,12 @@ async function collectMetrics(run: RolloutRun): Promise<Measured> {
   const mixed = mixedConfigProblem(configs);
   if (mixed && patched('refuse-mixed-configs')) return { ended: run.finish('failed', { error_message: mixed }) };
   const everyReplica = { from: 0, to: replicas.length };
-  const start = await reads.sampleFleet({ engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source });
+  // `members`: some replicas read one by one too, so analysis knows the window's noise (core/noiseMargin.ts).
+  const baselineRead = { engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source, members: SPREAD_REPLICAS };
+  const start = await reads.sampleFleet(baselineRead);
   await condition(() => run.abortRequest !== null, toMs(Math.min(input.monitoring_duration_seconds, MAX_BASELINE_SECONDS)));
   if (run.abortRequest) return { ended: run.finish('rejected', { error_message: run.abortMessage() }) };
-  const end = await reads.sampleFleet({ engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source });
+  const end = await reads.sampleFleet(baselineRead);
   return { configs, baseline: { start, end } };
 }
 

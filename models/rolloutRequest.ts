@@ -40,6 +40,11 @@ export const RolloutRequestSchema = z
     slo: SloSchema.partial().optional(),
     /** Where metrics come from: scraping each replica (default) or a Prometheus server that scrapes them. */
     metrics_source: MetricSourceSchema.optional(),
+    /**
+     * After the last stage, keep the change only if the changed replicas are better than the old config
+     * on the metrics the plan targeted (core/improvementJudge.ts); false keeps any change that passed its gates.
+     */
+    require_improvement: z.boolean().default(true),
   })
   .strict();
 

@@ -15,21 +15,29 @@
  *   Weakness: the old value was measured at another time, so a change in load between the two windows
  *   reads as an improvement (or the lack of one); the state says which comparison was made.
  *
- * The change is kept ("better") when at least one targeted metric is significantly better; a metric the
- * change made worse is the canary judge's business, which has already failed the stage if it was.
+ * The change is kept ("better") when at least one targeted metric is significantly better AND no judged
+ * metric got worse by more than the canary judge's tolerance (10% of the old median, or 0.005 for
+ * `error_rate`), judged on the medians alone. The canary judge has already failed any stage where a
+ * metric was significantly worse; this catches the trade it lets through on small groups (a queue fixed at
+ * the cost of an inter-token latency 23% higher and past its SLO: the changed replicas faster end to end,
+ * the fleet's health score lower). A change that costs that much is not an improvement.
  */
-import { CANARY_METRICS, binomial, mannWhitneyU, median, smallestAttainableP } from './canaryJudge';
+import { CANARY_DEFAULTS, CANARY_METRICS, binomial, mannWhitneyU, median, smallestAttainableP } from './canaryJudge';
 
 export type ImprovementVerdict = 'better' | 'not_better' | 'no_data';
 export type ImprovementComparison = 'baseline_replicas' | 'pre_change_window';
 
-/** The judged metrics each bottleneck kind shows in (a queue or a full KV cache delays the first token; preemptions recompute). */
+/**
+ * The judged metrics each bottleneck kind shows in: a queue or a full KV cache delays the first token
+ * and so the whole request (TGI reports no TTFT at all: there a queue shows only end to end);
+ * preemptions recompute, which lengthens the request.
+ */
 export const METRICS_BY_BOTTLENECK: Record<string, readonly string[]> = {
   high_ttft: ['ttft_p95_ms'],
   high_itl: ['itl_p95_ms'],
   errors: ['error_rate'],
-  queue_backlog: ['ttft_p95_ms'],
-  low_batch_utilisation: ['ttft_p95_ms'],
+  queue_backlog: ['ttft_p95_ms', 'e2e_p95_ms'],
+  low_batch_utilisation: ['ttft_p95_ms', 'e2e_p95_ms'],
   kv_cache_pressure: ['ttft_p95_ms', 'e2e_p95_ms'],
   preemption: ['e2e_p95_ms'],
 };
@@ -56,10 +64,14 @@ export interface ImprovementInput {
   alpha?: number;
   /** Relative improvement of the median required when the groups are too small for significance. Default 0.1. */
   min_improvement?: number;
+  /** How much worse any judged metric's median may be, relative (default: the canary judge's tolerance, 10%). */
+  max_regression?: number;
 }
 
 export interface ImprovementMetric {
   metric: string;
+  /** `targeted`: must be better (one is enough); `cost`: a judged metric the change made too much worse. */
+  role: 'targeted' | 'cost';
   canary_value: number | null;
   baseline_value: number | null;
   p_value: number | null;
@@ -74,7 +86,7 @@ export interface Improvement {
   reason: string;
 }
 
-export const IMPROVEMENT_DEFAULTS = { alpha: 0.05, min_improvement: 0.1 };
+export const IMPROVEMENT_DEFAULTS = { alpha: 0.05, min_improvement: 0.1, max_regression: CANARY_DEFAULTS.tolerance };
 
 const fmt = (v: number) => Number(v.toPrecision(4)).toString();
 
@@ -85,14 +97,42 @@ export function signTestP(k: number, n: number): number {
   return tail / 2 ** n;
 }
 
-function judgeMetric(metric: string, input: Required<Pick<ImprovementInput, 'alpha' | 'min_improvement'>> & ImprovementInput): ImprovementMetric {
+type Options = Required<Pick<ImprovementInput, 'alpha' | 'min_improvement' | 'max_regression'>> & ImprovementInput;
+
+/** The changed replicas' values of a metric, and the old config's (its series, or the one value before the change). */
+function valuesOf(metric: string, input: ImprovementInput): { canary: number[]; against: number[] } {
   const canary = (input.canary[metric] ?? []).filter(Number.isFinite);
   const against = input.comparison === 'baseline_replicas'
     ? (input.baseline?.[metric] ?? []).filter(Number.isFinite)
     : [input.before?.[metric]].filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return { canary, against };
+}
+
+/** A judged metric whose changed median is worse than the old one by more than the tolerance; else null. */
+function costOf(metric: string, input: Options): ImprovementMetric | null {
+  const { canary, against } = valuesOf(metric, input);
+  if (canary.length === 0 || against.length === 0) return null;
+  const c = median(canary);
+  const b = median(against);
+  const allowed = Math.max(input.max_regression * Math.abs(b), CANARY_DEFAULTS.absolute_tolerance[metric] ?? 0);
+  if (!(c > b + allowed)) return null;
+  const worse = b === 0 ? `${fmt(c - b)} above` : `+${fmt(((c - b) / Math.abs(b)) * 100)}%`;
+  return {
+    metric,
+    role: 'cost',
+    canary_value: c,
+    baseline_value: b,
+    p_value: null,
+    verdict: 'not_better',
+    reason: `${metric} got worse: changed ${fmt(c)} vs old ${fmt(b)} (${worse}, more than the allowed ${fmt(allowed)})`,
+  };
+}
+
+function judgeMetric(metric: string, input: Options): ImprovementMetric {
+  const { canary, against } = valuesOf(metric, input);
   const canaryValue = canary.length > 0 ? median(canary) : null;
   const baselineValue = against.length > 0 ? median(against) : null;
-  const base = { metric, canary_value: canaryValue, baseline_value: baselineValue, p_value: null };
+  const base = { metric, role: 'targeted' as const, canary_value: canaryValue, baseline_value: baselineValue, p_value: null };
   if (canaryValue === null || baselineValue === null) {
     return { ...base, verdict: 'no_data', reason: `no ${canaryValue === null ? 'changed-replica' : 'old-config'} values for ${metric}` };
   }
@@ -127,18 +167,28 @@ function judgeMetric(metric: string, input: Required<Pick<ImprovementInput, 'alp
 
 /** Judges the changed replicas against the old config on the targeted metrics. */
 export function judgeImprovement(input: ImprovementInput): Improvement {
-  const opts = { ...input, alpha: input.alpha ?? IMPROVEMENT_DEFAULTS.alpha, min_improvement: input.min_improvement ?? IMPROVEMENT_DEFAULTS.min_improvement };
-  const metrics = input.metrics.map((m) => judgeMetric(m, opts));
-  const verdict: ImprovementVerdict = metrics.some((m) => m.verdict === 'better')
+  const opts: Options = {
+    ...input,
+    alpha: input.alpha ?? IMPROVEMENT_DEFAULTS.alpha,
+    min_improvement: input.min_improvement ?? IMPROVEMENT_DEFAULTS.min_improvement,
+    max_regression: input.max_regression ?? IMPROVEMENT_DEFAULTS.max_regression,
+  };
+  const targeted = input.metrics.map((m) => judgeMetric(m, opts));
+  const costs = CANARY_METRICS.map((m) => costOf(m, opts)).filter((c): c is ImprovementMetric => c !== null);
+  const improved = targeted.some((m) => m.verdict === 'better');
+  const verdict: ImprovementVerdict = improved && costs.length === 0
     ? 'better'
-    : metrics.some((m) => m.verdict === 'not_better')
+    : improved || targeted.some((m) => m.verdict === 'not_better') || costs.length > 0
       ? 'not_better'
       : 'no_data';
   const against = input.comparison === 'baseline_replicas' ? 'the replicas still on the old config' : 'the window measured before the change';
   const head = verdict === 'better'
     ? `Improvement shown against ${against}`
-    : verdict === 'not_better'
-      ? `The change did not improve ${input.metrics.join(', ')} against ${against}`
-      : `No data to show an improvement of ${input.metrics.join(', ')} against ${against}`;
+    : improved
+      ? `The change improved ${input.metrics.join(', ')} but cost more than it may against ${against}`
+      : verdict === 'not_better'
+        ? `The change did not improve ${input.metrics.join(', ')} against ${against}`
+        : `No data to show an improvement of ${input.metrics.join(', ')} against ${against}`;
+  const metrics = [...targeted, ...costs];
   return { verdict, comparison: input.comparison, metrics, reason: `${head}: ${metrics.map((m) => m.reason).join('; ')}` };
 }

@@ -65,6 +65,8 @@ export const ImprovementStateSchema = z.object({
   metrics: z.array(
     z.object({
       metric: z.string(),
+      /** `targeted`: a metric the plan meant to improve; `cost`: a judged metric the change made too much worse. */
+      role: z.enum(['targeted', 'cost']),
       canary_value: z.number().nullable(),
       baseline_value: z.number().nullable(),
       p_value: z.number().nullable(),

@@ -1,6 +1,7 @@
 import { patched } from '@temporalio/workflow';
 import type { MetricSeries } from '../activities';
 import type { AnalysisResult, OptimizationPlan, WorkflowState } from '../models';
+import { CANARY_METRICS } from '../core/canaryJudge';
 import { judgeImprovement, targetedMetrics } from '../core/improvementJudge';
 import { rollback } from './rollback';
 import type { RolloutRun } from './rolloutRun';
@@ -32,7 +33,7 @@ export async function checkImprovement(run: RolloutRun, analysis: AnalysisResult
           metrics,
           comparison: 'pre_change_window',
           canary: evidence.last?.canary ?? {},
-          before: Object.fromEntries(metrics.map((m) => [m, analysis.metrics[m as keyof AnalysisResult['metrics']] ?? null])),
+          before: Object.fromEntries(CANARY_METRICS.map((m) => [m, analysis.metrics[m] ?? null])),
         }),
       };
   run.patchState({ improvement: { required, verdict: judged.verdict, comparison: judged.comparison, stage: judged.stage, metrics: judged.metrics, reason: judged.reason } });

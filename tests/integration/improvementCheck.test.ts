@@ -52,9 +52,9 @@ test('a change that does not improve what the plan targeted is rolled back, ever
   expect(state.rollout_history.map((s) => s.status)).toEqual(['success', 'success', 'success']);
   expect(fleet.pushesOf(newRevision(state))).toHaveLength(4);
   expect(fleet.everyReplicaOn(OLD_REVISION)).toBe(true);
-  expect(state.error_message).toMatch(/^Change not kept: The change did not improve ttft_p95_ms against the replicas still on the old config: .*rolled back changes$/);
+  expect(state.error_message).toMatch(/^Change not kept: The change did not improve ttft_p95_ms, e2e_p95_ms against the replicas still on the old config: .*rolled back changes$/);
   expect(state.improvement).toMatchObject({ required: true, verdict: 'not_better', comparison: 'baseline_replicas', stage: '50%' });
-  expect(state.improvement!.metrics.map((m) => m.metric)).toEqual(['ttft_p95_ms']);
+  expect(state.improvement!.metrics.map((m) => [m.metric, m.role])).toEqual([['ttft_p95_ms', 'targeted'], ['e2e_p95_ms', 'targeted']]);
 });
 
 test('the same change with require_improvement: false is kept: completed, and the verdict is still recorded', async () => {
@@ -84,6 +84,6 @@ test('one 100% stage has no old-config replicas: judged against the window befor
   const same = await rollout(fleet, { stages: [100] });
   expect(same.status).toBe('rolled_back');
   expect(fleet.everyReplicaOn(OLD_REVISION)).toBe(true);
-  expect(same.error_message).toContain('did not improve ttft_p95_ms against the window measured before the change');
+  expect(same.error_message).toContain('did not improve ttft_p95_ms, e2e_p95_ms against the window measured before the change');
   expect(same.improvement).toMatchObject({ verdict: 'not_better', comparison: 'pre_change_window' });
 });

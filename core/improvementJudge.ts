@@ -15,12 +15,13 @@
  *   Weakness: the old value was measured at another time, so a change in load between the two windows
  *   reads as an improvement (or the lack of one); the state says which comparison was made.
  *
- * The change is kept ("better") when at least one targeted metric is significantly better AND no judged
- * metric got worse by more than the canary judge's tolerance (10% of the old median, or 0.005 for
- * `error_rate`), judged on the medians alone. The canary judge has already failed any stage where a
- * metric was significantly worse; this catches the trade it lets through on small groups (a queue fixed at
- * the cost of an inter-token latency 23% higher and past its SLO: the changed replicas faster end to end,
- * the fleet's health score lower). A change that costs that much is not an improvement.
+ * The change is kept ("better") when at least one targeted metric is significantly better AND it costs
+ * nothing the SLO counts: no judged metric's median is worse by more than the canary judge's tolerance
+ * (10% of the old median, or 0.005 for `error_rate`) AND past its SLO target. The canary judge has already
+ * failed any stage where a metric was significantly worse; this catches the trade it lets through on small
+ * groups (a queue fixed at the cost of an inter-token latency 23% higher and past its 50 ms target: the
+ * changed replicas faster end to end, the health score lower). A metric that got worse but still meets its
+ * target costs the health score nothing and is no reason to undo the change.
  */
 import { CANARY_DEFAULTS, CANARY_METRICS, binomial, mannWhitneyU, median, smallestAttainableP } from './canaryJudge';
 
@@ -66,6 +67,8 @@ export interface ImprovementInput {
   min_improvement?: number;
   /** How much worse any judged metric's median may be, relative (default: the canary judge's tolerance, 10%). */
   max_regression?: number;
+  /** SLO targets: a metric worse by more than the tolerance is a cost only past its target (none given: always). */
+  targets?: Partial<Record<string, number>>;
 }
 
 export interface ImprovementMetric {
@@ -115,7 +118,9 @@ function costOf(metric: string, input: Options): ImprovementMetric | null {
   const c = median(canary);
   const b = median(against);
   const allowed = Math.max(input.max_regression * Math.abs(b), CANARY_DEFAULTS.absolute_tolerance[metric] ?? 0);
-  if (!(c > b + allowed)) return null;
+  const target = input.targets?.[metric];
+  if (!(c > b + allowed) || (target !== undefined && !(c > target))) return null;
+  const past = target === undefined ? '' : `, past its ${fmt(target)} target`;
   const worse = b === 0 ? `${fmt(c - b)} above` : `+${fmt(((c - b) / Math.abs(b)) * 100)}%`;
   return {
     metric,
@@ -124,7 +129,7 @@ function costOf(metric: string, input: Options): ImprovementMetric | null {
     baseline_value: b,
     p_value: null,
     verdict: 'not_better',
-    reason: `${metric} got worse: changed ${fmt(c)} vs old ${fmt(b)} (${worse}, more than the allowed ${fmt(allowed)})`,
+    reason: `${metric} got worse: changed ${fmt(c)} vs old ${fmt(b)} (${worse}, more than the allowed ${fmt(allowed)}${past})`,
   };
 }
 

@@ -25,12 +25,14 @@ export async function checkImprovement(run: RolloutRun, analysis: AnalysisResult
   if (!patched('require-improvement')) return null;
   const required = run.input.require_improvement !== false;
   const metrics = targetedMetrics(plan.optimizations.map((o) => o.addresses));
+  const targets = { ...run.slo };
   const judged = evidence.compared
-    ? { stage: evidence.compared.stage, ...judgeImprovement({ metrics, comparison: 'baseline_replicas', canary: evidence.compared.canary, baseline: evidence.compared.baseline }) }
+    ? { stage: evidence.compared.stage, ...judgeImprovement({ metrics, targets, comparison: 'baseline_replicas', canary: evidence.compared.canary, baseline: evidence.compared.baseline }) }
     : {
         stage: evidence.last?.stage ?? null,
         ...judgeImprovement({
           metrics,
+          targets,
           comparison: 'pre_change_window',
           canary: evidence.last?.canary ?? {},
           before: Object.fromEntries(CANARY_METRICS.map((m) => [m, analysis.metrics[m] ?? null])),

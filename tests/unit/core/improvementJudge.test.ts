@@ -76,11 +76,12 @@ describe('judgeImprovement against the window before the change (a 100% stage)',
 });
 
 describe('judgeImprovement: a targeted metric better at too high a cost elsewhere is not better', () => {
-  const base = { metrics: ['e2e_p95_ms'], comparison: 'baseline_replicas' as const };
+  const base = { metrics: ['e2e_p95_ms'], comparison: 'baseline_replicas' as const, targets: { itl_p95_ms: 50, error_rate: 0.01 } };
   const e2e = { canary: [7900, 7905], baseline: [10380, 10385] };
   const rows: Array<{ name: string; itl: [number[], number[]]; errors?: [number[], number[]]; verdict: string }> = [
     { name: 'ITL 23% higher (the TGI trade): not better', itl: [[53.8, 53.8], [43.7, 43.7]], verdict: 'not_better' },
     { name: 'ITL 5% higher, within the tolerance: better', itl: [[45.9, 45.9], [43.7, 43.7]], verdict: 'better' },
+    { name: 'ITL 12% higher but within its 50 ms target (costs the SLO nothing): better', itl: [[49, 49], [43.7, 43.7]], verdict: 'better' },
     { name: 'error rate 0.3 points higher, within the absolute allowance: better', itl: [[43.7], [43.7]], errors: [[0.005], [0.002]], verdict: 'better' },
     { name: 'error rate 1 point higher: not better', itl: [[43.7], [43.7]], errors: [[0.012], [0.002]], verdict: 'not_better' },
   ];
@@ -95,9 +96,14 @@ describe('judgeImprovement: a targeted metric better at too high a cost elsewher
     });
   }
 
+  it('without targets, a regression past the tolerance is a cost wherever it lands', () => {
+    const j = judgeImprovement({ ...base, targets: undefined, canary: { e2e_p95_ms: e2e.canary, itl_p95_ms: [49] }, baseline: { e2e_p95_ms: e2e.baseline, itl_p95_ms: [43.7] } });
+    expect(j.verdict).toBe('not_better');
+  });
+
   it('names the cost in the reason and records it as a `cost` metric', () => {
     const j = judgeImprovement({ ...base, canary: { e2e_p95_ms: e2e.canary, itl_p95_ms: [53.8] }, baseline: { e2e_p95_ms: e2e.baseline, itl_p95_ms: [43.7] } });
     expect(j.metrics.map((m) => [m.metric, m.role, m.verdict])).toEqual([['e2e_p95_ms', 'targeted', 'better'], ['itl_p95_ms', 'cost', 'not_better']]);
-    expect(j.reason).toMatch(/^The change improved e2e_p95_ms but cost more than it may against the replicas still on the old config: .*itl_p95_ms got worse: changed 53.8 vs old 43.7 \(\+23.11%, more than the allowed 4.37\)$/);
+    expect(j.reason).toMatch(/^The change improved e2e_p95_ms but cost more than it may against the replicas still on the old config: .*itl_p95_ms got worse: changed 53.8 vs old 43.7 \(\+23.11%, more than the allowed 4.37, past its 50 target\)$/);
   });
 });

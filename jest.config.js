@@ -3,8 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  // The real-engine suite needs the CPU vLLM and its own setup: `npm run test:vllm` (jest.vllm.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/vllm/'],
+  // The real-engine suite needs the CPU vLLM and its own setup: `npm run test:vllm` (jest.vllm.config.js);
+  // the production-shape suite needs a Temporal cluster: `npm run test:cluster` (jest.cluster.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/vllm/', '<rootDir>/tests/cluster/'],
   // Workflow tests boot Temporal servers; let slower machines finish their first run.
   transform: {
     // tsconfig's isolatedModules makes ts-jest transpile per file; type-checking is `npm run typecheck`'s job.

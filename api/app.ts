@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { AbortSchema, ApproveSchema, PromoteSchema, RejectSchema, RolloutRequestSchema, WorkflowStatusSchema } from '../models';
+import { AbortSchema, ApproveSchema, PromoteSchema, RejectSchema, RolloutRequestSchema, StopTuningSchema, TuningRequestSchema, WorkflowStatusSchema } from '../models';
 import { requireUtf8, refuseLoneSurrogates } from './bodyText';
 import { actorName, requireScope, TokenStore, type Caller } from './auth';
 import { logger } from '../runtime/logger';
@@ -9,6 +9,7 @@ import { HttpError, validationError } from './httpError';
 import { createGatewayMetrics, type GatewayMetrics } from './telemetry';
 import { OPENAPI_PATH, openApiHandler } from './openapi';
 import { RolloutService } from './rolloutService';
+import { TuningService } from './tuningService';
 import { assertTargetsAllowed } from './targetPolicy';
 import type { Allowlist } from '../core/targetAllowlist';
 import { allowedTargetsFromEnv } from '../runtime/targetSettings';
@@ -55,6 +56,7 @@ function bodyOrEmpty(req: Request): unknown {
 
 export function createApp(client: Client, opts: AppOptions): express.Express {
   const service = new RolloutService(client, opts.taskQueue, opts.decisionTimeoutMs);
+  const tunings = new TuningService(client, service);
   const tokens = opts.tokens ?? new TokenStore([]);
   const allowedTargets = opts.allowedTargets ?? allowedTargetsFromEnv();
   const read = requireScope(tokens, 'read');
@@ -122,6 +124,22 @@ export function createApp(client: Client, opts: AppOptions): express.Express {
     const payload = parse(AbortSchema, bodyOrEmpty(req), 'request body');
     const aborted_by = actorName(caller(res), payload.aborted_by);
     res.json(await service.abort(parse(WorkflowIdSchema, req.params.id, 'workflow id'), { ...payload, aborted_by }));
+  });
+
+  api.post('/tunings', start, async (req, res) => {
+    const request = parse(TuningRequestSchema, req.body, 'request body');
+    assertTargetsAllowed(request, allowedTargets);
+    res.status(201).json(await tunings.start(request, actorName(caller(res), undefined)));
+  });
+
+  api.get('/tunings/:id', read, async (req, res) => {
+    res.json(await tunings.get(parse(WorkflowIdSchema, req.params.id, 'tuning id')));
+  });
+
+  api.post('/tunings/:id/stop', approve, async (req, res) => {
+    const payload = parse(StopTuningSchema, bodyOrEmpty(req), 'request body');
+    const stopped_by = actorName(caller(res), payload.stopped_by);
+    res.json(await tunings.stop(parse(WorkflowIdSchema, req.params.id, 'tuning id'), { ...payload, stopped_by }));
   });
 
   app.get(OPENAPI_PATH, openApiHandler({ listQuery: ListQuerySchema, workflowId: WorkflowIdSchema }));

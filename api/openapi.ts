@@ -28,13 +28,22 @@ import {
   SnapshotSchema,
   StageRecordSchema,
   StepSchema,
+  StopTuningSchema,
+  DecisionLogEntrySchema,
+  FlagChangeSchema,
+  TuningBudgetSchema,
+  TuningConstraintSchema,
+  TuningRequestSchema,
+  TuningStateSchema,
   WorkflowListSchema,
   WorkflowStateSchema,
   WorkflowStatusSchema,
   type ErrorBody,
   type RolloutRequestInput,
+  type TuningState,
   type WorkflowState,
 } from '../models';
+import { initialTuningState } from '../core/tuningRun';
 import { version } from '../package.json';
 
 // Adds `.openapi()` to every zod schema (a prototype patch, so the models' existing instances get it too).
@@ -237,6 +246,33 @@ const REJECTED_EXAMPLE: WorkflowState = {
   audit: [...PENDING_EXAMPLE.audit, { action: 'reject', actor: 'admin', channel: 'rest', at: '2025-06-02T09:01:00.000Z', detail: 'change freeze' }],
 };
 
+const TUNING_EXAMPLE: TuningState = {
+  ...initialTuningState('tuning-3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b', TuningRequestSchema.parse({ instance_id: 'localhost:30000', instance_type: 'sglang' }), 'admin', '2025-06-02T09:00:00.000Z'),
+  status: 'running',
+  iterations: 1,
+  restarts_spent: 10,
+  current_rollout_id: ID,
+  current_args: { mem_fraction_static: 0.88, enable_mixed_chunk: true },
+  current_score: 84.2,
+  initial_score: 66.8,
+  best_score: 84.2,
+  decision_log: [
+    {
+      iteration: 1,
+      rollout_id: 'rollout-0b6e1f0e-2d43-4c6f-8f0a-5d1e2c3b4a59',
+      source: 'rules',
+      changes: [{ flag: 'enable_mixed_chunk', from: null, to: true }],
+      evidence: 'rules for high_ttft (ttft_p95_ms 967 > 500)',
+      verdict: 'kept',
+      score_before: 66.8,
+      score_after: 84.2,
+      restarts: 10,
+      message: '+26.0% health score (66.8 → 84.2)',
+      at: '2025-06-02T09:01:00.000Z',
+    },
+  ],
+};
+
 const err = (code: string, message: string, details: ErrorBody['error']['details'] = []): ErrorBody => ({ error: { code, message, details } });
 
 const ERROR_EXAMPLES = {
@@ -389,6 +425,13 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
   component(registry, 'RejectRequest', RejectSchema);
   component(registry, 'PromoteRequest', PromoteSchema);
   component(registry, 'AbortRequest', AbortSchema);
+  component(registry, 'FlagChange', FlagChangeSchema);
+  component(registry, 'TuningBudget', TuningBudgetSchema);
+  component(registry, 'TuningConstraint', TuningConstraintSchema);
+  component(registry, 'DecisionLogEntry', DecisionLogEntrySchema, 'One iteration of a tuning run: the step, its evidence, the verdict its rollout reached, the scores.');
+  component(registry, 'TuningState', TuningStateSchema, "A tuning run's state: what GET answers and the workflow's `getTuningState` query returns.");
+  component(registry, 'TuningRequest', TuningRequestSchema, 'Body of POST /api/v1/tunings; unknown fields are a 400.');
+  component(registry, 'StopTuningRequest', StopTuningSchema);
   component(registry, 'ErrorBody', ErrorBodySchema, 'Every non-2xx answer of the gateway carries this body.');
   component(registry, 'Healthz', HealthzSchema);
   component(registry, 'Readyz', ReadyzSchema);
@@ -531,6 +574,53 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
     ERROR_EXAMPLES.not_in_progress,
   ]);
 
+  const tuningParams = z.object({ id: inputs.workflowId.openapi({ description: 'The tuning id, as `tuning_id` answers it.', example: TUNING_EXAMPLE.tuning_id }) });
+  const tuningNotFound = errorResponse('No tuning run has this id.', { not_found: err('not_found', `No tuning run with id ${TUNING_EXAMPLE.tuning_id}`) });
+  const tuningState = (description: string) => ({ description, content: json(TuningStateSchema, { running: { value: TUNING_EXAMPLE } }) });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/tunings',
+    operationId: 'startTuning',
+    tags: ['tunings'],
+    summary: 'Start a closed-loop tuning run of a deployment (docs/tuning.md)',
+    security: secured('start'),
+    request: { body: { required: true, content: json(TuningRequestSchema, { sglang: { value: { instance_id: 'localhost:30000', instance_type: 'sglang', target_health: 80, budget: { max_iterations: 8 } } } }) } },
+    responses: {
+      201: tuningState('Accepted; the run as it begins.'),
+      400: errorResponse('Invalid JSON, unknown fields, wrong types or out-of-range values, or a target not allowed; every offending field is named.', { invalid_request: ERROR_EXAMPLES.invalid_request }),
+      409: errorResponse('A rollout or tuning run already holds the deployment.', { rollout_in_progress: ERROR_EXAMPLES.rollout_in_progress }),
+      ...bodyResponses,
+      ...authResponses('start'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/tunings/{id}',
+    operationId: 'getTuning',
+    tags: ['tunings'],
+    summary: "A tuning run's state and decision log",
+    security: secured('read'),
+    request: { params: tuningParams },
+    responses: { 200: tuningState('The state.'), 400: badRequest('The id is not a valid id'), 404: tuningNotFound, ...authResponses('read') },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/tunings/{id}/stop',
+    operationId: 'stopTuning',
+    tags: ['tunings'],
+    summary: 'Stop a tuning run after its current iteration',
+    security: secured('approve'),
+    request: { params: tuningParams, body: { required: false, content: json(StopTuningSchema, { named: { value: { stopped_by: 'oncall', reason: 'good enough' } } }) } },
+    responses: {
+      200: tuningState('The state once the run has taken the request (it ends after the current iteration).'),
+      400: badRequest('Invalid JSON, unknown fields or wrong types'),
+      404: tuningNotFound,
+      409: errorResponse('The run has already ended.', { not_running: err('not_running', `Tuning run ${TUNING_EXAMPLE.tuning_id} is completed; only a running one can be stopped`) }),
+      ...bodyResponses,
+      ...authResponses('approve'),
+    },
+  });
+
   registry.registerPath({
     method: 'get',
     path: '/healthz',
@@ -575,6 +665,7 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
     },
     tags: [
       { name: 'rollouts', description: 'Start, inspect and steer rollouts.' },
+      { name: 'tunings', description: 'Closed-loop tuning runs: rollout after rollout until the SLO is met or a budget is spent.' },
       { name: 'health', description: 'Liveness and readiness probes.' },
       { name: 'meta', description: 'This document.' },
     ],

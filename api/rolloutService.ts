@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { initialState } from '../core/rolloutState';
+import { guardStaticDetails, guardStaticSummary } from '../core/rolloutStory';
 import { describeRefusal } from '../core/rolloutWhereabouts';
 import { canonicalDeploymentKey } from '../core/targetAddress';
 import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState, WorkflowStatus } from '../models';
@@ -74,9 +75,20 @@ export class RolloutService {
    * simultaneous POSTs for one deployment give exactly one rollout however they race. The guard then
    * starts the rollout as its child; no worker is needed for the POST to answer.
    */
-  async start(req: RolloutRequest, startedBy: string, attempt = 0): Promise<WorkflowState> {
+  async start(req: RolloutRequest, startedBy: string): Promise<WorkflowState> {
     const deploymentKey = canonicalDeploymentKey(req.instance_id);
     const claim: ClaimRequest = { rollout_id: rolloutId(randomUUID()), request: req, started_by: startedBy, deployment_key: deploymentKey };
+    await this.claimDeployment(claim);
+    return this.pendingState(claim, new Date());
+  }
+
+  /**
+   * Starts the deployment's guard for a claim (a rollout's, or a tuning run's): 409 while another
+   * rollout or tuning run holds the deployment.
+   */
+  async claimDeployment(claim: ClaimRequest, attempt = 0): Promise<void> {
+    const req = claim.request;
+    const deploymentKey = claim.deployment_key ?? canonicalDeploymentKey(req.instance_id);
     const guardId = deploymentGuardId(deploymentKey);
     try {
       await this.client.workflow.start(DEPLOYMENT_GUARD_WORKFLOW_TYPE, {
@@ -87,6 +99,9 @@ export class RolloutService {
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         // Until the rollout has started, a read of it is answered from here (see `pending`).
         memo: { claim },
+        // The Web UI lists the guard beside its rollout: these tell it apart (docs/web-ui.md).
+        staticSummary: guardStaticSummary(deploymentKey),
+        staticDetails: guardStaticDetails(deploymentKey, claim.rollout_id),
         typedSearchAttributes: [
           { key: DEPLOYMENT_KEY, value: deploymentKey },
           { key: ENGINE_KEY, value: req.instance_type },
@@ -103,13 +118,12 @@ export class RolloutService {
       // The guard closes a moment after its rollout ends: a rollout that has ended no longer holds the deployment.
       if (attempt < GUARD_CLOSE_RETRIES && (await this.hasEnded(holder))) {
         await sleep(100);
-        return this.start(req, startedBy, attempt + 1);
+        return this.claimDeployment(claim, attempt + 1);
       }
       throw new HttpError(409, 'rollout_in_progress', `Deployment ${req.instance_id} already has a rollout in progress: ${holder}`, [
         { field: 'instance_id', message: `rollout ${holder} is in progress on deployment ${deploymentKey}` },
       ]);
     }
-    return this.pendingState(claim, new Date());
   }
 
   /**
@@ -167,7 +181,8 @@ export class RolloutService {
   /** The state of the rollout a guard holds its deployment for: its own once started, else `pending` from the claim. */
   private async claimedState(guard: WorkflowExecutionInfo): Promise<WorkflowState | null> {
     const claim = guard.memo?.claim as ClaimRequest | undefined;
-    if (!claim) return null;
+    // A tuning run's claim describes no rollout: its rollouts are started (and listed) one by one.
+    if (!claim || claim.tuning) return null;
     // The guard may have started the rollout since it was listed.
     const started = await this.queryState(claim.rollout_id).catch(() => null);
     if (started) return started;

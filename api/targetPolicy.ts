@@ -8,7 +8,7 @@ import { HttpError } from './httpError';
  * checked before the rollout is claimed (the worker checks again before each request, and checks
  * where names resolve to). The schema has already refused addresses that do not parse.
  */
-export function assertTargetsAllowed(request: RolloutRequest, allowlist: Allowlist): void {
+export function assertTargetsAllowed(request: Pick<RolloutRequest, 'instance_id' | 'replicas' | 'metrics_source'>, allowlist: Allowlist): void {
   const named: Array<[string, string]> = [['instance_id', request.instance_id]];
   request.replicas?.forEach((r, i) => named.push([`replicas[${i}]`, r]));
   if (request.metrics_source?.type === 'prometheus') named.push(['metrics_source.url', request.metrics_source.url]);

@@ -4,7 +4,7 @@
  *
  *   npm run bench                   full run (about 7.5 minutes on 2 busy cores), rewrites BENCHMARKS.md
  *   npm run bench -- --quick        fewer repetitions and rollouts, 3 s load phases, no 1,000-replica rollout
- *   npm run bench -- --only a,b     only the named benchmarks (parsing, tick, transitions, signal, cost, memory, gateway)
+ *   npm run bench -- --only a,b     only the named benchmarks (parsing, tick, transitions, signal, cost, memory, tuning, gateway)
  *   npm run bench -- --profile      run this process and every child under node --cpu-prof (figures
  *                                   get slower), then print each process's top self-time functions;
  *                                   profiles in .data/bench-profiles/
@@ -27,6 +27,7 @@ import { topSelfTime } from './profileSummary';
 import { signalToState } from './signalToState';
 import { renderTable, type Row } from './stats';
 import { transitionOverhead } from './transitionOverhead';
+import { tuningBench } from './tuning';
 
 const BENCHMARKS: Array<{ name: string; run: (ctx: BenchContext) => Promise<Row[]> }> = [
   { name: 'parsing', run: metricsParsing },
@@ -35,6 +36,7 @@ const BENCHMARKS: Array<{ name: string; run: (ctx: BenchContext) => Promise<Row[
   { name: 'signal', run: signalToState },
   { name: 'cost', run: costGrowth },
   { name: 'memory', run: memoryInFlight },
+  { name: 'tuning', run: tuningBench },
   // Last: the start phase leaves thousands of rollouts queued on the server.
   { name: 'gateway', run: gatewayLoad },
 ];

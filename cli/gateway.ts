@@ -7,9 +7,12 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { z } from 'zod';
 import {
   ErrorBodySchema,
+  TuningStateSchema,
   WorkflowListSchema,
   WorkflowStateSchema,
   type RolloutRequestInput,
+  type TuningRequestInput,
+  type TuningState,
   type WorkflowState,
   type WorkflowStatus,
 } from '../models';
@@ -130,6 +133,18 @@ export class GatewayClient {
   /** approve, reject, promote or abort: the gateway answers with the state the rollout reached. */
   decide(id: string, decision: 'approve' | 'reject' | 'promote' | 'abort', body: Record<string, string>): Promise<Answer<WorkflowState>> {
     return this.call('post', `/api/v1/workflows/${encodeURIComponent(id)}/${decision}`, WorkflowStateSchema, body);
+  }
+
+  startTuning(request: TuningRequestInput): Promise<Answer<TuningState>> {
+    return this.call('post', '/api/v1/tunings', TuningStateSchema, request);
+  }
+
+  getTuning(id: string): Promise<Answer<TuningState>> {
+    return this.call('get', `/api/v1/tunings/${encodeURIComponent(id)}`, TuningStateSchema);
+  }
+
+  stopTuning(id: string, body: Record<string, string>): Promise<Answer<TuningState>> {
+    return this.call('post', `/api/v1/tunings/${encodeURIComponent(id)}/stop`, TuningStateSchema, body);
   }
 
   private async call<S extends z.ZodTypeAny>(method: 'get' | 'post', path: string, schema: S, body?: unknown, params?: Record<string, unknown>): Promise<Answer<z.output<S>>> {

@@ -19,6 +19,7 @@ import { registerList } from './list';
 import { registerReleaseLease } from './releaseLease';
 import { registerStart } from './start';
 import { registerStatus } from './status';
+import { registerTune } from './tune';
 import { registerWatch } from './watch';
 
 export function buildProgram(io: CliIO = processIO, gateway: GatewayDeps = defaultGatewayDeps): Command {
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIO = processIO, gateway: GatewayDeps = defau
   registerList(program, io, gateway);
   registerDecisions(program, io, gateway);
   registerWatch(program, io, gateway);
+  registerTune(program, io, gateway);
   registerAgent(program, io);
   registerReleaseLease(program, io);
   return program;

@@ -13,6 +13,7 @@ import { canonicalDeploymentKey } from '../core/targetAddress';
 
 export const ROLLOUT_WORKFLOW_TYPE = 'rolloutWorkflow';
 export const DEPLOYMENT_GUARD_WORKFLOW_TYPE = 'deploymentGuardWorkflow';
+export const TUNING_WORKFLOW_TYPE = 'tuningWorkflow';
 
 // ── IDs ───────────────────────────────────────────────────────────────────────────────────────────
 
@@ -25,6 +26,13 @@ export function rolloutId(unique: string): string {
 
 export function isGatewayRolloutId(workflowId: string): boolean {
   return workflowId.startsWith(ROLLOUT_ID_PREFIX);
+}
+
+/** The gateway names its tuning runs `tuning-<uuid>`. */
+export const TUNING_ID_PREFIX = 'tuning-';
+
+export function tuningId(unique: string): string {
+  return `${TUNING_ID_PREFIX}${unique}`;
 }
 
 /** A deployment guard's workflow ID starts with this; a rollout whose parent's does was started via REST. */

@@ -24,6 +24,17 @@ export const SloSchema = z
   .strict();
 export type Slo = z.infer<typeof SloSchema>;
 
+/** Flag values a rollout applies as its plan, with the reason recorded on each change. */
+export const PlanOverrideSchema = z
+  .object({
+    engine_args: z
+      .record(z.string().min(1).max(100).regex(/^[a-z][a-z0-9_]*$/, 'flag names are snake_case'), z.union([z.string().max(200), z.number().finite(), z.boolean()]))
+      .refine((args) => Object.keys(args).length >= 1 && Object.keys(args).length <= 20, { message: 'engine_args must name 1 to 20 flags' }),
+    reason: z.string().min(1).max(1000),
+  })
+  .strict();
+export type PlanOverride = z.infer<typeof PlanOverrideSchema>;
+
 /** Body of `POST /api/v1/workflows`; unknown fields are rejected so typos never pass silently. */
 export const RolloutRequestSchema = z
   .object({
@@ -40,6 +51,11 @@ export const RolloutRequestSchema = z
     slo: SloSchema.partial().optional(),
     /** Where metrics come from: scraping each replica (default) or a Prometheus server that scrapes them. */
     metrics_source: MetricSourceSchema.optional(),
+    /**
+     * An explicit step instead of the rule base's plan (a tuning run's candidate): these flags get these
+     * values, every other flag keeps the replica's. Without it, the planner's rules decide.
+     */
+    plan_override: PlanOverrideSchema.optional(),
     /**
      * After the last stage, keep the change only if the changed replicas are better than the old config
      * on the metrics the plan targeted (core/improvementJudge.ts); false keeps any change that passed its gates.

@@ -62,6 +62,14 @@ export function workflowBundleCode(bundle: WorkflowBundleOption): string {
  */
 export const VERSIONING_BEHAVIOR = 'PINNED' as const;
 
+/**
+ * How long a workflow task waits on the sticky queue of the worker that ran the rollout's last task
+ * before the server hands it to any worker. When that worker has died this is how long the rollout
+ * stalls (and a status query waits) before another worker takes over; the SDK's default, set here so
+ * the bound tests/cluster/ asserts is this module's value.
+ */
+export const STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT = '10s';
+
 export interface RolloutWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -107,6 +115,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<W
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { webpackConfigHook: withoutSourcesContent } }),
     maxCachedWorkflows: opts.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
     // workflowModules only applies when the worker bundles; pre-built bundles carry them already.
     interceptors: { activity: [metrics.activityInterceptor], ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }) },
     sinks: metrics.sinks,

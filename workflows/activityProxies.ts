@@ -2,12 +2,13 @@ import { proxyActivities } from '@temporalio/workflow';
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/common';
 import type { RolloutActivities } from '../activities';
 import { NON_RETRYABLE_TYPES } from '../contract';
+import { ACTIVITY_HEARTBEAT_TIMEOUT, PUSH_RETRY_INITIAL_INTERVAL, READ_RETRY_INITIAL_INTERVAL } from './activityTimeouts';
 
 /** Reads: cheap and idempotent, so retried quickly a few times before the rollout gives up. */
 export const reads = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
+  retry: { initialInterval: READ_RETRY_INITIAL_INTERVAL, backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
 /**
@@ -23,8 +24,8 @@ export const releases = proxyActivities<RolloutActivities>({
 /** Config pushes restart engines: long, heartbeating, idempotent by revision so a retry cannot apply twice. */
 const PUSH_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
+  retry: { initialInterval: PUSH_RETRY_INITIAL_INTERVAL, backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 };
 export const pushes = proxyActivities<RolloutActivities>(PUSH_OPTIONS);
 

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState } from '../models';
+import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, TuningConstraint, TuningRequest, ViaChannel, WorkflowState } from '../models';
 
 /**
  * Names are part of the contract. Operators send the signals with `temporal workflow signal --name ...`
@@ -26,4 +26,11 @@ export interface ClaimRequest {
   started_by: string;
   /** The deployment's key, one however it is spelled (`canonicalDeploymentKey`); absent in claims made before it existed. */
   deployment_key?: string;
+  /**
+   * Present when the claim is for a tuning run (its ID is then `rollout_id`, and `request` its rollouts'
+   * settings): the guard starts the run instead of a rollout.
+   */
+  tuning?: TuningRequest;
+  /** A tuning claim's constraints learnt by the deployment's previous tuning run. */
+  known_constraints?: TuningConstraint[];
 }

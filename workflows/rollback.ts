@@ -1,6 +1,7 @@
 import { CancellationScope, log, patched } from '@temporalio/workflow';
 import type { WorkflowState } from '../models';
 import { restoreGroups } from '../core/fleetRef';
+import { summaries } from '../core/stepSummaries';
 import { pushes, releases } from './activityProxies';
 import { failureMessage, type RolloutRun } from './rolloutRun';
 
@@ -10,7 +11,10 @@ export async function rollback(run: RolloutRun, reason: string): Promise<Workflo
   const targets = [...run.changed.values()];
   try {
     if (targets.length > 0) {
-      const restore = () => pushes.rollbackReplicas({ groups: restoreGroups(targets), lease_seconds: run.leaseSeconds });
+      const restore = () =>
+        pushes.rollbackReplicas.executeWithOptions({ summary: summaries.rollback(targets.length) }, [
+          { groups: restoreGroups(targets), lease_seconds: run.leaseSeconds },
+        ]);
       // A compensation must finish whatever else is cancelled meanwhile.
       await (run.patches.cancellablePushes ? CancellationScope.nonCancellable(restore) : restore());
     }
@@ -35,7 +39,9 @@ export async function stopForAbort(run: RolloutRun): Promise<WorkflowState> {
 export async function releaseLeases(run: RolloutRun): Promise<void> {
   if (run.changed.size === 0 || !patched('release-replica-leases')) return;
   try {
-    await CancellationScope.nonCancellable(() => releases.releaseReplicas({ addresses: [...run.changed.keys()] }));
+    const addresses = [...run.changed.keys()];
+    const summary = summaries.releaseLeases(addresses.length);
+    await CancellationScope.nonCancellable(() => releases.releaseReplicas.executeWithOptions({ summary }, [{ addresses }]));
   } catch (err) {
     // The outcome stands; the leases lapse on their own.
     log.warn('releasing replica leases failed', { error: failureMessage(err) });

@@ -5,6 +5,8 @@ import type { AnalysisResult, Channel, OptimizationPlan, WorkflowState } from '.
 import { canonicalDeploymentKey } from '../core/targetAddress';
 import { mixedConfigProblem } from '../core/uniformConfig';
 import { SPREAD_REPLICAS } from '../core/noiseMargin';
+import { planFromOverride } from '../core/planOverride';
+import { summaries } from '../core/stepSummaries';
 import { DEPLOYMENT_GUARD_ID_PREFIX, DEPLOYMENT_KEY, ENGINE_KEY } from '../contract';
 import { reads } from './activityProxies';
 import { getStateQuery } from './definitions';
@@ -80,40 +82,55 @@ type Measured = { configs: ConfigRun[]; baseline: { start: EngineSample; end: En
 async function collectMetrics(run: RolloutRun): Promise<Measured> {
   const { input } = run;
   run.patchState({ status: 'running', current_step: 'collect_metrics' });
-  const discovered = await reads.discoverReplicas({ instance_id: input.instance_id, replicas: input.replicas });
+  const discovered = await reads.discoverReplicas.executeWithOptions({ summary: summaries.discover(input.instance_id) }, [
+    { instance_id: input.instance_id, replicas: input.replicas },
+  ]);
   const replicas = discovered.replicas;
   run.fleet = { instance_id: input.instance_id, replicas: input.replicas, count: replicas.length, digest: discovered.digest };
   const fleet = run.fleet;
-  const configs = await reads.readReplicaConfigs({ fleet });
+  const configs = await reads.readReplicaConfigs.executeWithOptions({ summary: summaries.readConfigs(fleet.count) }, [{ fleet }]);
   run.patchState({ replicas });
   // Plans start from one config; a fleet left half-changed is refused before anything is pushed.
   const mixed = mixedConfigProblem(configs);
   if (mixed && patched('refuse-mixed-configs')) return { ended: run.finish('failed', { error_message: mixed }) };
   const everyReplica = { from: 0, to: replicas.length };
   // `members`: some replicas read one by one too, so analysis knows the window's noise (core/noiseMargin.ts).
-  const baselineRead = { engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source, members: SPREAD_REPLICAS };
-  const start = await reads.sampleFleet(baselineRead);
-  await condition(() => run.abortRequest !== null, toMs(Math.min(input.monitoring_duration_seconds, MAX_BASELINE_SECONDS)));
+  const sample = { engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source, members: SPREAD_REPLICAS };
+  const start = await reads.sampleFleet.executeWithOptions({ summary: summaries.baselineSample('start', fleet.count) }, [sample]);
+  const baselineSeconds = Math.min(input.monitoring_duration_seconds, MAX_BASELINE_SECONDS);
+  await condition(() => run.abortRequest !== null, toMs(baselineSeconds), { summary: summaries.baselineWindow(baselineSeconds) });
   if (run.abortRequest) return { ended: run.finish('rejected', { error_message: run.abortMessage() }) };
-  const end = await reads.sampleFleet(baselineRead);
+  const end = await reads.sampleFleet.executeWithOptions({ summary: summaries.baselineSample('end', fleet.count) }, [sample]);
   return { configs, baseline: { start, end } };
 }
 
 async function analyze(run: RolloutRun, baseline: { start: EngineSample; end: EngineSample }): Promise<AnalysisResult> {
   run.patchState({ current_step: 'analyze_performance' });
-  const analysis = await reads.analyzePerformance({ start: baseline.start, end: baseline.end, slo: run.slo });
+  const analysis = await reads.analyzePerformance.executeWithOptions({ summary: summaries.analyze() }, [
+    { start: baseline.start, end: baseline.end, slo: run.slo },
+  ]);
   run.patchState({ analysis_result: analysis });
   return analysis;
 }
 
 async function planOptimizations(run: RolloutRun, analysis: AnalysisResult, configs: ConfigRun[]): Promise<OptimizationPlan> {
   run.patchState({ current_step: 'generate_optimizations' });
-  const plan = await reads.generateOptimizations({
-    engine: run.input.instance_type,
-    analysis,
-    currentArgs: configs[0].engine_args,
-    revision: `servetune-${run.state.workflow_id}`,
-  });
+  // An explicit step (a tuning run's candidate) replaces the rules; only new requests carry one, and
+  // the patch marks the histories that took this path.
+  const override = run.input.plan_override;
+  if (override && patched('plan-override')) {
+    const explicit = planFromOverride(configs[0].engine_args, override, `servetune-${run.state.workflow_id}`);
+    run.patchState({ optimization_plan: explicit });
+    return explicit;
+  }
+  const plan = await reads.generateOptimizations.executeWithOptions({ summary: summaries.plan(run.input.instance_type) }, [
+    {
+      engine: run.input.instance_type,
+      analysis,
+      currentArgs: configs[0].engine_args,
+      revision: `servetune-${run.state.workflow_id}`,
+    },
+  ]);
   run.patchState({ optimization_plan: plan });
   return plan;
 }
@@ -130,7 +147,9 @@ function nothingToRollOut(run: RolloutRun, analysis: AnalysisResult): WorkflowSt
 async function awaitApproval(run: RolloutRun): Promise<WorkflowState | null> {
   const { input, state } = run;
   run.patchState({ status: 'awaiting_approval', current_step: 'await_approval' });
-  const decided = await condition(() => state.approved !== null || run.abortRequest !== null, toMs(input.approval_timeout_seconds));
+  const decided = await condition(() => state.approved !== null || run.abortRequest !== null, toMs(input.approval_timeout_seconds), {
+    summary: summaries.approvalWait(input.approval_timeout_seconds),
+  });
   if (run.abortRequest) return run.finish('rejected', { error_message: run.abortMessage() });
   if (!decided) {
     return run.finish('rejected', {

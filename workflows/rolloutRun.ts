@@ -7,6 +7,7 @@ import { leaseSecondsFor, MAX_LEASE_SECONDS } from '../core/replicaLease';
 import { initialState } from '../core/rolloutState';
 import { closeOpenStages } from '../core/stageRecords';
 import { STAGE_KEY, STATUS_KEY } from '../contract';
+import { showRolloutDetails } from './webUiStory';
 
 export interface RolloutWorkflowInput extends RolloutRequest {
   started_by?: string;
@@ -59,6 +60,7 @@ export class RolloutRun {
 
   patchState(patch: Partial<WorkflowState>): void {
     Object.assign(this.state, patch, { updated_at: nowIso() });
+    showRolloutDetails(this.state);
     const now = { status: this.state.status, stage: this.state.current_stage ?? 'none' };
     // Upsert only on change: each upsert is a history event, and most patches touch neither field.
     if (now.status !== this.indexed.status || now.stage !== this.indexed.stage) {

@@ -5,6 +5,7 @@ import { configAt, type ConfigRun } from '../core/fleetRef';
 import { budgetedSamplingIntervalSeconds, decideSample } from '../core/monitoring';
 import { describeImprovement, startedStage } from '../core/rolloutState';
 import { planStages, type PlannedStage } from '../core/stagePlan';
+import { summaries, type StagePosition } from '../core/stepSummaries';
 import { monitoringTicks, nextAfterStage, samplingIntervalSeconds } from '../core/transitions';
 import { awaitedPushes, pushes, reads } from './activityProxies';
 import { cancelOnRequest } from './cancelOnRequest';
@@ -27,7 +28,8 @@ export async function runStages(run: RolloutRun, configs: ConfigRun[], analysis:
   for (const [index, stage] of stages.entries()) {
     // Checkpoint: an abort accepted during analysis, planning or the last sample stops before this push.
     if (patches.abortCheckpoints && run.abortRequest) return await stopForAbort(run);
-    const outcome = await runStage(run, stage, scoreBefore, configs, stages.length);
+    const position: StagePosition = { label: stage.label, number: index + 1, count: stages.length };
+    const outcome = await runStage(run, stage, scoreBefore, configs, position);
     if (outcome.failure) return await rollback(run, outcome.failure);
     scoreBefore = outcome.score;
     if (outcome.series) {
@@ -38,7 +40,9 @@ export async function runStages(run: RolloutRun, configs: ConfigRun[], analysis:
     if (next === 'await_promotion') {
       run.patchState({ current_step: 'await_promotion' });
       const wanted = run.promotions + 1;
-      const promoted = await condition(() => run.promotions >= wanted || run.abortRequest !== null, toMs(input.approval_timeout_seconds));
+      const promoted = await condition(() => run.promotions >= wanted || run.abortRequest !== null, toMs(input.approval_timeout_seconds), {
+        summary: summaries.promotionWait(position, input.approval_timeout_seconds),
+      });
       if (run.abortRequest) return await rollback(run, run.abortMessage());
       if (!promoted) return await rollback(run, `No promotion within ${input.approval_timeout_seconds}s`);
     }
@@ -54,7 +58,7 @@ export async function runStages(run: RolloutRun, configs: ConfigRun[], analysis:
 }
 
 /** rollout_stage → monitor_stage → health gate. Returns the stage's score, or why it failed. */
-async function runStage(run: RolloutRun, stage: PlannedStage, before: number | null, configs: ConfigRun[], stageCount: number): Promise<StageOutcome> {
+async function runStage(run: RolloutRun, stage: PlannedStage, before: number | null, configs: ConfigRun[], position: StagePosition): Promise<StageOutcome> {
   const { state, input, patches, fleet } = run;
   const plan = state.optimization_plan!;
   const record = startedStage(stage, before, nowIso());
@@ -68,8 +72,9 @@ async function runStage(run: RolloutRun, stage: PlannedStage, before: number | n
   }
   const apply = { fleet, range: stage.addedRange, revision: plan.revision, engine_args: plan.engine_args, lease_seconds: run.leaseSeconds };
   // An abort during the push cancels it (and waits until it stopped); the check below then rolls back.
-  if (patches.cancellablePushes) await cancelOnRequest(() => run.abortRequest !== null, () => awaitedPushes.applyConfig(apply));
-  else await pushes.applyConfig(apply);
+  const pushed = { summary: summaries.push(plan.revision, stage.addedRange, fleet.count, position) };
+  if (patches.cancellablePushes) await cancelOnRequest(() => run.abortRequest !== null, () => awaitedPushes.applyConfig.executeWithOptions(pushed, [apply]));
+  else await pushes.applyConfig.executeWithOptions(pushed, [apply]);
   if (run.abortRequest) return endStage(run, record, null, run.abortMessage());
 
   run.patchState({ current_step: 'monitor_stage' });
@@ -77,31 +82,39 @@ async function runStage(run: RolloutRun, stage: PlannedStage, before: number | n
   // Stages move a prefix of the list, so the replicas still on the old config are the rest of it.
   const baseline = stage.range.to < fleet.count ? { from: stage.range.to, to: fleet.count } : null;
   const [canaryStart, baselineStart] = await Promise.all([
-    reads.sampleFleet({ engine: state.instance_type, fleet, range: stage.range, source: input.metrics_source }),
-    baseline ? reads.sampleFleet({ engine: state.instance_type, fleet, range: baseline, source: input.metrics_source }) : Promise.resolve(null),
+    reads.sampleFleet.executeWithOptions({ summary: summaries.windowStartSample('canary', stage.range, fleet.count, position) }, [
+      { engine: state.instance_type, fleet, range: stage.range, source: input.metrics_source },
+    ]),
+    baseline
+      ? reads.sampleFleet.executeWithOptions({ summary: summaries.windowStartSample('baseline', baseline, fleet.count, position) }, [
+          { engine: state.instance_type, fleet, range: baseline, source: input.metrics_source },
+        ])
+      : Promise.resolve(null),
   ]);
   let previous = { canary: canaryStart, baseline: baselineStart };
   let series: StageMeasurement['series'] = { canary: {}, baseline: {} };
-  const interval = patches.boundedMonitoring ? budgetedSamplingIntervalSeconds(window, stageCount) : samplingIntervalSeconds(window);
+  const interval = patches.boundedMonitoring ? budgetedSamplingIntervalSeconds(window, position.count) : samplingIntervalSeconds(window);
   const ticks = monitoringTicks(window, interval);
   let elapsed = 0;
   let consecutiveFailures = 0;
   let after: number | null = null;
   for (const [i, tick] of ticks.entries()) {
-    await condition(() => run.abortRequest !== null, toMs(tick - elapsed));
+    await condition(() => run.abortRequest !== null, toMs(tick - elapsed), { summary: summaries.monitoringTick(position, tick - elapsed, i + 1, ticks.length) });
     elapsed = tick;
     if (run.abortRequest) return endStage(run, record, after, run.abortMessage());
-    const m = await reads.measureStage({
-      engine: state.instance_type,
-      source: input.metrics_source,
-      slo: run.slo,
-      fleet,
-      canary: stage.range,
-      baseline,
-      windowStart: canaryStart,
-      previous,
-      series,
-    });
+    const m = await reads.measureStage.executeWithOptions({ summary: summaries.measure(position, i + 1, ticks.length) }, [
+      {
+        engine: state.instance_type,
+        source: input.metrics_source,
+        slo: run.slo,
+        fleet,
+        canary: stage.range,
+        baseline,
+        windowStart: canaryStart,
+        previous,
+        series,
+      },
+    ]);
     previous = m.samples;
     series = m.series;
     after = m.health.score;

@@ -137,6 +137,9 @@ describe('the document', () => {
         'POST /api/v1/workflows/{id}/reject',
         'POST /api/v1/workflows/{id}/promote',
         'POST /api/v1/workflows/{id}/abort',
+        'POST /api/v1/tunings',
+        'GET /api/v1/tunings/{id}',
+        'POST /api/v1/tunings/{id}/stop',
         'GET /healthz',
         'GET /readyz',
         'GET /api/v1/openapi.json',
@@ -150,6 +153,9 @@ describe('the document', () => {
       expect(statuses('post', `/api/v1/workflows/{id}/${action}`)).toEqual(['200', '202', '400', '401', '403', '404', '409', '413', '415', '500', '503', '504']);
     }
     expect(statuses('get', '/readyz')).toEqual(['200', '503']);
+    expect(statuses('post', '/api/v1/tunings')).toEqual(['201', '400', '401', '403', '409', '413', '415', '500']);
+    expect(statuses('get', '/api/v1/tunings/{id}')).toEqual(['200', '400', '401', '403', '404', '500']);
+    expect(statuses('post', '/api/v1/tunings/{id}/stop')).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '500']);
     // Every error answer is the one error body.
     for (const [path, item] of Object.entries(doc.paths as Json)) {
       for (const [method, op] of Object.entries(item as Json)) {
@@ -302,6 +308,32 @@ describe('real answers of every endpoint match the document', () => {
     conforms(await stack.api.get(`${W}/${id}`), 'get', `${W}/{id}`, 200);
     conforms(await post(`${W}/${id}/abort`), 'post', `${W}/{id}/abort`, 409);
     conforms(await post(`${W}/rollout-does-not-exist/abort`), 'post', `${W}/{id}/abort`, 404);
+  });
+
+  it('a tuning run: start, a second start, get, stop, and their errors', async () => {
+    const T = '/api/v1/tunings';
+    const body = { instance_id: stack.deployments[2], instance_type: 'vllm', monitoring_duration_seconds: 1, stages: [50, 100], target_health: 99.9 };
+    const started = conforms(await post(T, body), 'post', T, 201);
+    const id: string = (started.body as Json).tuning_id;
+    conforms(await post(T, body), 'post', T, 409);
+    conforms(await post(T, { ...body, target_health: 0 }), 'post', T, 400);
+    const deadline = Date.now() + 60_000;
+    let state: Json = {};
+    while (state.status !== 'running' && Date.now() < deadline) {
+      state = conforms(await stack.api.get(`${T}/${id}`), 'get', `${T}/{id}`, 200).body as Json;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    conforms(await post(`${T}/${id}/stop`, { stopped_by: 'oncall', extra: 1 }), 'post', `${T}/{id}/stop`, 400);
+    conforms(await post(`${T}/${id}/stop`, { stopped_by: 'oncall', reason: 'enough' }), 'post', `${T}/{id}/stop`, 200);
+    while (state.status === 'running' && Date.now() < deadline + 60_000) {
+      state = conforms(await stack.api.get(`${T}/${id}`), 'get', `${T}/{id}`, 200).body as Json;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(state.status).toBe('completed');
+    conforms(await post(`${T}/${id}/stop`), 'post', `${T}/{id}/stop`, 409);
+    conforms(await stack.api.get(`${T}/tuning-does-not-exist`), 'get', `${T}/{id}`, 404);
+    conforms(await post(`${T}/tuning-does-not-exist/stop`), 'post', `${T}/{id}/stop`, 404);
+    conforms(await stack.api.get(`${T}/${'x'.repeat(300)}`), 'get', `${T}/{id}`, 400);
   });
 
   it('401 and 403 with tokens configured; the document needs no token', async () => {

@@ -55,8 +55,23 @@ describe('POST /api/v1/workflows rejects bad input with the offending field', ()
     ['SLO target of zero', { ...valid, slo: { ttft_p95_ms: 0 } }, 'slo.ttft_p95_ms'],
     ['SLO error rate above 1', { ...valid, slo: { error_rate: 2 } }, 'slo.error_rate'],
     ['unknown SLO field', { ...valid, slo: { tpot_ms: 20 } }, 'slo.tpot_ms'],
+    ['plan_override without a reason', { ...valid, plan_override: { engine_args: { max_num_seqs: 8 } } }, 'plan_override.reason'],
+    ['plan_override with no flag', { ...valid, plan_override: { engine_args: {}, reason: 'r' } }, 'plan_override.engine_args'],
+    ['plan_override flag not snake_case', { ...valid, plan_override: { engine_args: { 'max-num-seqs': 8 }, reason: 'r' } }, 'plan_override.engine_args.max-num-seqs'],
+    ['plan_override value an object', { ...valid, plan_override: { engine_args: { max_num_seqs: { n: 8 } }, reason: 'r' } }, 'plan_override.engine_args.max_num_seqs'],
   ])('%s', async (_name, body, field) => {
     expectError(await api.post('/api/v1/workflows').send(body), 400, 'invalid_request', field);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['tuning target above 100', { ...valid, target_health: 101 }, 'target_health'],
+    ['tuning approval unknown', { ...valid, approval: 'sometimes' }, 'approval'],
+    ['tuning budget of no iterations', { ...valid, budget: { max_iterations: 0 } }, 'budget.max_iterations'],
+    ['tuning budget unknown field', { ...valid, budget: { max_gpus: 2 } }, 'budget.max_gpus'],
+    ['tuning with a per-rollout field', { ...valid, requires_approval: true }, 'requires_approval'],
+    ['tuning with an explicit plan', { ...valid, plan_override: { engine_args: { a: 1 }, reason: 'r' } }, 'plan_override'],
+  ])('POST /api/v1/tunings: %s', async (_name, body, field) => {
+    expectError(await api.post('/api/v1/tunings').send(body), 400, 'invalid_request', field);
   });
 
   it('names every offending field at once', async () => {

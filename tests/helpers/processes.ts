@@ -13,6 +13,7 @@ import axios from 'axios';
 import { devServerArgs } from '../../scripts/devServer';
 import { freePort, TSX, waitForPort } from '../../scripts/processes';
 import { PROJECT_ROOT } from '../../scripts/temporalBinaries';
+import { externalTemporal } from './temporal';
 
 export type ProcessName = 'temporal' | 'sim' | 'worker' | 'api';
 
@@ -22,6 +23,8 @@ export class ProcessStack {
   ports = { temporal: 0, ui: 0, api: 0, vllm: 0, tgi: 0, sglang: 0 };
   private readonly children = new Map<ProcessName, ChildProcess>();
   readonly logs: string[] = [];
+  /** SERVETUNE_TEST_TEMPORAL_ADDRESS: the processes use that server, and this stack starts none. */
+  readonly external = externalTemporal();
 
   constructor(private readonly env: NodeJS.ProcessEnv = {}) {}
 
@@ -30,7 +33,7 @@ export class ProcessStack {
   }
 
   get temporalAddress(): string {
-    return `127.0.0.1:${this.ports.temporal}`;
+    return this.external?.address ?? `127.0.0.1:${this.ports.temporal}`;
   }
 
   get apiUrl(): string {
@@ -58,9 +61,10 @@ export class ProcessStack {
   }
 
   async start(name: ProcessName): Promise<void> {
-    const common = { TEMPORAL_ADDRESS: this.temporalAddress, TASK_QUEUE: this.taskQueue };
+    const common = { TEMPORAL_ADDRESS: this.temporalAddress, TEMPORAL_NAMESPACE: this.external?.namespace ?? 'default', TASK_QUEUE: this.taskQueue };
     switch (name) {
       case 'temporal':
+        if (this.external) throw new Error(`the Temporal server is external (${this.external.address}): this stack cannot start or restart it`);
         this.spawn('temporal', process.env.TEMPORAL_CLI_PATH!, devServerArgs({
           ip: '127.0.0.1',
           port: this.ports.temporal,
@@ -114,7 +118,7 @@ export class ProcessStack {
 
   async startAll(): Promise<void> {
     await this.allocatePorts();
-    await this.start('temporal');
+    if (!this.external) await this.start('temporal');
     await Promise.all([this.start('sim'), this.start('worker'), this.start('api')]);
   }
 
@@ -129,7 +133,7 @@ export class ProcessStack {
 }
 
 /** Polls until nothing accepts connections on 127.0.0.1:`port` (at most 10 s). */
-async function waitForPortClosed(port: number): Promise<void> {
+export async function waitForPortClosed(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {

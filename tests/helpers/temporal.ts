@@ -25,11 +25,24 @@ function binary(envVar: string): string {
 }
 
 /**
+ * SERVETUNE_TEST_TEMPORAL_ADDRESS (with SERVETUNE_TEST_TEMPORAL_NAMESPACE, default `default`): run the
+ * suites against that server instead of a dev server of their own, e.g. the cluster `npm run cluster`
+ * starts. It must have servetune's search attributes; each test file uses task queues of its own.
+ */
+export function externalTemporal(env: NodeJS.ProcessEnv = process.env): { address: string; namespace: string } | null {
+  const address = env.SERVETUNE_TEST_TEMPORAL_ADDRESS;
+  return address ? { address, namespace: env.SERVETUNE_TEST_TEMPORAL_NAMESPACE || 'default' } : null;
+}
+
+/**
  * A real Temporal dev server (the CLI's start-dev), with the rollout's search attributes registered and
- * version drainage refreshed every few seconds as `npm run temporal` does (tests/integration/workerUpgrade.test.ts).
+ * version drainage refreshed every few seconds as `npm run temporal` does (tests/integration/workerUpgrade.test.ts);
+ * or a connection to the external server, whose teardown leaves that server running.
  */
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
+  const external = externalTemporal();
+  if (external) return TestWorkflowEnvironment.createFromExistingServer(external);
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: binary('TEMPORAL_CLI_PATH') },

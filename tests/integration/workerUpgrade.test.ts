@@ -12,7 +12,6 @@ import { Context } from '@temporalio/activity';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
 import axios from 'axios';
 import supertest from 'supertest';
 import { createActivities, type RolloutActivities } from '../../activities';
@@ -27,11 +26,10 @@ import { buildIdFor } from '../../worker/deploymentVersion';
 import { claimCurrentVersion, currentBuildId, setCurrentVersion, versionStatus } from '../../worker/currentVersion';
 import { isTerminal } from '../helpers/stack';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { pinning as pinnedTo, workflowTaskBuilds as taskBuilds } from '../helpers/versioning';
 import { deploymentGuardId } from '../../contract';
 
 jest.setTimeout(180_000);
-
-const { VersioningBehavior } = temporal.api.enums.v1;
 
 interface ActivityCall {
   build: string;
@@ -138,24 +136,8 @@ async function openWorkflowsPinnedTo(version: WorkerDeploymentVersion): Promise<
   }, (ids) => ids.length === 2, 30_000);
 }
 
-/** The version a workflow is pinned to, as the server reports it. */
-async function pinning(workflowId: string): Promise<{ behavior: string; buildId: string | null }> {
-  const { raw } = await env.client.workflow.getHandle(workflowId).describe();
-  const info = raw.workflowExecutionInfo?.versioningInfo;
-  return {
-    behavior: VersioningBehavior[info?.behavior ?? 0],
-    buildId: info?.deploymentVersion?.buildId ?? null,
-  };
-}
-
-/** The builds whose workers completed the workflow's tasks, from its history. */
-async function workflowTaskBuilds(workflowId: string): Promise<string[]> {
-  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-  const builds = (history.events ?? [])
-    .map((e) => e.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId)
-    .filter((b): b is string => !!b);
-  return [...new Set(builds)];
-}
+const pinning = (workflowId: string) => pinnedTo(env.client, workflowId);
+const workflowTaskBuilds = (workflowId: string) => taskBuilds(env.client, workflowId);
 
 test('an upgrade to a new build leaves the rollout waiting for approval on its own build, and new rollouts go to the new one', async () => {
   const api = supertest(createApp(env.client, { taskQueue }));

@@ -11,6 +11,7 @@ import { composeSchemaPath, interpolate, validateCompose } from '../../scripts/v
 import { parseTarget } from '../../core/targetAddress';
 import { checkTarget } from '../../core/targetAllowlist';
 import { allowedTargetsFromEnv } from '../../runtime/targetSettings';
+import { TEMPORAL_SERVER_VERSION } from '../../scripts/cluster/serverBinaries';
 
 const root = path.join(__dirname, '..', '..');
 const composeFile = path.join(root, 'docker-compose.yml');
@@ -134,4 +135,13 @@ test('the gateway and the worker share one SERVETUNE_ALLOWED_TARGETS that admits
   for (const port of [sim.SIM_VLLM_PORT, sim.SIM_TGI_PORT, sim.SIM_SGLANG_PORT]) expect(allowed(`${sim.SIM_ADVERTISE_HOST}:${port}`)).toBe(true);
   expect(allowed('http://prometheus:9090')).toBe(true);
   for (const other of ['temporal:7233', 'postgresql:5432', 'api:8002', 'simulator:9999', '169.254.169.254:80']) expect(allowed(other)).toBe(false);
+});
+
+test('compose pins the Temporal server version `npm run cluster` builds and the production-shape suite tests', () => {
+  const doc = parse(readFileSync(composeFile, 'utf8'), { merge: true });
+  const s = doc.services;
+  const pinned = (image: string) => /:-([^}]+)\}$/.exec(image)?.[1];
+  expect(pinned(s.temporal.image)).toBe(TEMPORAL_SERVER_VERSION);
+  expect(pinned(s['temporal-admin-tools'].image)).toBe(TEMPORAL_SERVER_VERSION);
+  expect(pinned(s['temporal-create-namespace'].image)).toBe(TEMPORAL_SERVER_VERSION);
 });

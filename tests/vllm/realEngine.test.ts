@@ -13,7 +13,7 @@ import type { Worker } from '@temporalio/worker';
 import axios from 'axios';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
-import type { WorkflowState } from '../../models';
+import type { TuningState, WorkflowState } from '../../models';
 import { createRolloutWorker } from '../../worker/createWorker';
 import { startDevServer, workflowBundle } from '../helpers/temporal';
 import { lastLines, startLoad, startRealReplica, type RealReplica } from './realEngines';
@@ -228,4 +228,57 @@ describe('a rollout through Temporal over two real replicas', () => {
       expect((await status(r)).state).toBe('running');
     }
   });
+
+  // Mechanics, not the outcome: two iterations, each a real rollout ending as its state says, and both
+  // replicas on the args the run kept. Runs after the rollout above, on the fleet it left uniform.
+  it('a tuning run of two iterations completes, every replica on the args it kept', async () => {
+    const taskQueue = `real-vllm-tuning-${Date.now()}`;
+    const tuningWorker = await createRolloutWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle: workflowBundle() });
+    const tuningRunning = tuningWorker.run();
+    const api = supertest(createApp(env.client, { taskQueue }));
+    const load = startLoad([a.agent.url, b.agent.url], { concurrency: 1, pauseMs: 200 });
+    let state: TuningState;
+    try {
+      const started = await api.post('/api/v1/tunings').send({
+        instance_id: a.agent.url,
+        instance_type: 'vllm',
+        replicas: [a.agent.url, b.agent.url],
+        monitoring_duration_seconds: 10,
+        stages: [50, 100],
+        slo: { ttft_p95_ms: 0.001 },
+        target_health: 100,
+        budget: { max_iterations: 2 },
+      });
+      expect(started.status).toBe(201);
+      const id = started.body.tuning_id as string;
+      const deadline = Date.now() + 40 * 60_000;
+      for (;;) {
+        const res = await api.get(`/api/v1/tunings/${id}`);
+        state = res.body as TuningState;
+        if (state.status === 'completed' || state.status === 'failed') break;
+        if (Date.now() > deadline) throw new Error(`tuning run not finished: ${JSON.stringify(state).slice(0, 2000)}`);
+        await new Promise((r) => setTimeout(r, 5_000));
+      }
+    } finally {
+      const done = await load.stop();
+      console.log(`[real vllm] tuning load: ok ${done.ok}, refused ${done.refused}, failed ${done.failed.length}`);
+      tuningWorker.shutdown();
+      await tuningRunning.catch(() => undefined);
+    }
+    console.log(`[real vllm] tuning ${state!.status} (${state!.stop_reason}):\n${state!.decision_log.map((e) => `  ${e.iteration} ${JSON.stringify(e.changes)} ${e.verdict} ${e.score_before} → ${e.score_after}`).join('\n')}`);
+    expect(state!.status).toBe('completed');
+    expect(state!.stop_reason).toBe('budget_iterations');
+    expect(state!.decision_log).toHaveLength(2);
+    const statusOf = { kept: 'completed', no_change: 'completed', reverted: 'rolled_back', refused: 'rolled_back', rejected: 'rejected', failed: 'failed' };
+    for (const entry of state!.decision_log) {
+      const rollout = (await api.get(`/api/v1/workflows/${entry.rollout_id}`)).body as WorkflowState;
+      expect([entry.iteration, rollout.status]).toEqual([entry.iteration, statusOf[entry.verdict]]);
+    }
+    const tuned = [...new Set(state!.decision_log.flatMap((e) => e.changes.map((c) => c.flag)))];
+    for (const [name, r] of [['a', a], ['b', b]] as const) {
+      const now = await config(r);
+      expect([name, Object.fromEntries(tuned.map((f) => [f, now.engine_args[f] ?? null]))]).toEqual([name, Object.fromEntries(tuned.map((f) => [f, state!.current_args![f] ?? null]))]);
+      expect((await status(r)).state).toBe('running');
+    }
+  }, 45 * 60_000);
 });

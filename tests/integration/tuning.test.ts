@@ -1,0 +1,141 @@
+/**
+ * A tuning run through REST on the simulated SGLang deployment: it iterates rollouts with explicit
+ * plans, holds the deployment (a rollout start is 409 meanwhile), records a decision log whose
+ * verdicts are its rollouts' own terminal statuses, leaves the fleet on the configuration it kept,
+ * stops after the current iteration on request, and hands its constraints to the next run.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createApp } from '../../api/app';
+import { run } from '../../cli/main';
+import type { TuningState, WorkflowState } from '../../models';
+import { startStack, type Stack } from '../helpers/stack';
+import { startDevServer } from '../helpers/temporal';
+
+jest.setTimeout(240_000);
+
+let env: TestWorkflowEnvironment;
+let stack: Stack;
+let finished: TuningState | undefined;
+
+beforeAll(async () => {
+  env = await startDevServer();
+  stack = await startStack(env, 1, 4, ['sglang']);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await env?.teardown();
+});
+
+async function waitForTuning(id: string, done: (s: TuningState) => boolean, timeoutMs = 180_000): Promise<TuningState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: TuningState | undefined;
+  while (Date.now() < deadline) {
+    const res = await stack.api.get(`/api/v1/tunings/${id}`);
+    if (res.status === 200) {
+      last = res.body as TuningState;
+      if (done(last)) return last;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`tuning ${id} did not reach the expected state; last: ${JSON.stringify(last)?.slice(0, 3000)}`);
+}
+
+const ended = (s: TuningState) => s.status === 'completed' || s.status === 'failed';
+const request = (extra: object) => ({ instance_id: stack.deployments[0], instance_type: 'sglang', monitoring_duration_seconds: 2, stages: [50, 100], ...extra });
+
+test('iterates rollouts until its budget, holding the deployment; the fleet ends on what it kept', async () => {
+  const started = await stack.api.post('/api/v1/tunings').send(request({ target_health: 99.9, budget: { max_iterations: 3 } }));
+  expect(started.status).toBe(201);
+  const id = started.body.tuning_id as string;
+  expect(id).toMatch(/^tuning-/);
+
+  const clash = await stack.api.post('/api/v1/workflows').send({ instance_id: stack.deployments[0], instance_type: 'sglang' });
+  expect(clash.status).toBe(409);
+  expect(clash.body.error.message).toContain(id);
+
+  const done = await waitForTuning(id, ended);
+  finished = done;
+  console.log(done.decision_log.map((e) => `${e.iteration} ${e.source} ${JSON.stringify(e.changes)} ${e.verdict} ${e.score_before} → ${e.score_after}`).join('\n'));
+  expect(done.status).toBe('completed');
+  expect(['budget_iterations', 'search_exhausted', 'slo_met']).toContain(done.stop_reason);
+  expect(done.decision_log.length).toBe(done.iterations);
+  expect(done.iterations).toBeGreaterThanOrEqual(1);
+  expect(done.iterations).toBeLessThanOrEqual(3);
+  // The first step is the rule base's for SGLang's default picture.
+  expect(done.decision_log[0].source).toBe('rules');
+  for (const entry of done.decision_log) {
+    const rollout = (await stack.api.get(`/api/v1/workflows/${entry.rollout_id}`)).body as WorkflowState;
+    expect([entry.verdict, rollout.status]).toEqual([entry.verdict, { kept: 'completed', reverted: 'rolled_back', refused: 'rolled_back', no_change: 'completed', rejected: 'rejected', failed: 'failed' }[entry.verdict]]);
+    expect(rollout.optimization_plan!.optimizations.map((o) => o.parameter).sort()).toEqual(entry.changes.map((c) => c.flag).sort());
+    expect(entry.restarts).toBeGreaterThan(0);
+  }
+  expect(done.restarts_spent).toBe(done.decision_log.reduce((n, e) => n + e.restarts, 0));
+  // Every replica runs the configuration the run kept: reverted steps were restored.
+  const sim = await stack.simState(stack.deployments[0]);
+  const tuned = [...new Set(done.decision_log.flatMap((e) => e.changes.map((c) => c.flag)))];
+  for (const replica of sim.replicas) {
+    expect(Object.fromEntries(tuned.map((f) => [f, replica.engine_args[f]]))).toEqual(Object.fromEntries(tuned.map((f) => [f, done.current_args![f]])));
+  }
+  // Each reverted configuration is a constraint.
+  expect(done.constraints.length).toBe(done.decision_log.filter((e) => ['reverted', 'refused', 'rejected'].includes(e.verdict)).length);
+
+  // The next run of the deployment starts with what this one learnt; a stop ends it after the current iteration.
+  const next = await stack.api.post('/api/v1/tunings').send(request({ target_health: 99.9, budget: { max_iterations: 5 } }));
+  expect(next.status).toBe(201);
+  expect(next.body.constraints).toEqual(done.constraints);
+  const nextId = next.body.tuning_id as string;
+  await waitForTuning(nextId, (s) => s.status === 'running');
+  const stop = await stack.api.post(`/api/v1/tunings/${nextId}/stop`).send({ stopped_by: 'oncall' });
+  expect(stop.status).toBe(200);
+  expect(stop.body.stop_requested_by).toBe('oncall');
+  const stopped = await waitForTuning(nextId, ended);
+  expect(stopped.stop_reason === 'stopped' || stopped.stop_reason === 'slo_met' || stopped.stop_reason === 'search_exhausted').toBe(true);
+  expect(stopped.iterations).toBeLessThanOrEqual(1);
+  const again = await stack.api.post(`/api/v1/tunings/${nextId}/stop`).send({});
+  expect(again.status).toBe(409);
+  expect(again.body.error.code).toBe('not_running');
+});
+
+test('refuses bad requests naming the field, and unknown ids', async () => {
+  const bad = await stack.api.post('/api/v1/tunings').send(request({ target_health: 120, approval: 'sometimes' }));
+  expect(bad.status).toBe(400);
+  const fields = (bad.body.error.details as Array<{ field: string }>).map((d) => d.field);
+  expect(fields).toEqual(expect.arrayContaining(['target_health', 'approval']));
+  expect((await stack.api.get('/api/v1/tunings/tuning-nope')).status).toBe(404);
+  expect((await stack.api.get('/api/v1/tunings/rollout-1')).status).toBe(404);
+});
+
+test('servetune tune status|watch|stop|start through the gateway', async () => {
+  expect(finished).toBeDefined();
+  const server: Server = createApp(env.client, { taskQueue: stack.taskQueue }).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const cli = async (...args: string[]) => {
+    let out = '';
+    let err = '';
+    const deps = { env: { SERVETUNE_URL: url }, timeoutMs: 30_000, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now(), terminal: () => ({ isTTY: false }) };
+    const code = await run(['node', 'servetune', 'tune', ...args], { out: (t) => void (out += t), err: (t) => void (err += t) }, deps);
+    return { code, out, err };
+  };
+  try {
+    const id = finished!.tuning_id;
+    const status = await cli('status', id);
+    expect(status.code).toBe(0);
+    expect(status.out).toContain(`${id}  sglang`);
+    for (const e of finished!.decision_log) expect(status.out).toContain(`#${e.iteration} ${e.source}: `);
+    const watch = await cli('watch', id, '--interval', '0.1');
+    expect(watch.code).toBe(0);
+    expect(watch.out).toContain(`completed: ${finished!.stop_reason}`);
+    const stop = await cli('stop', id);
+    expect(stop.code).toBe(1);
+    expect(stop.err).toContain('only a running one can be stopped');
+    const bad = await cli('start', '--instance', stack.deployments[0], '--engine', 'sglang', '--target', '150');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('target_health');
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});

@@ -1,0 +1,214 @@
+import {
+  ApplicationFailure,
+  continueAsNew,
+  executeChild,
+  ParentClosePolicy,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DecisionLogEntry, StopReason, StopTuningPayload, TuningState, WorkflowState } from '../models';
+import { rolloutStaticDetails, rolloutStaticSummary } from '../core/rolloutStory';
+import { initialTuningState, iterationRequest } from '../core/tuningRun';
+import { describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, verdictOf } from '../core/tuningProgress';
+import { applyChanges, nextCandidate, type Candidate } from '../core/tuningSearch';
+import { DEPLOYMENT_KEY, ENGINE_KEY, rolloutId, STAGE_KEY, STATUS_KEY, WRONG_STATE_ERROR } from '../contract';
+import { rolloutWorkflow } from './rollout';
+import { actor, failureMessage, nowIso } from './rolloutRun';
+import { getTuningStateQuery, stopTuningSignal, stopTuningUpdate, type TuningWorkflowInput } from './tuningDefinitions';
+import { probeFleet } from './tuningProbe';
+
+export type { TuningWorkflowInput } from './tuningDefinitions';
+
+/**
+ * A tuning run: one iteration per workflow run, then continue-as-new with the run's state (its
+ * decision log and constraints) as input, so the history stays one iteration long however long the
+ * run goes. Each iteration: probe the fleet → stop if the SLO is met or a budget is spent → pick the
+ * next step (core/tuningSearch.ts) → run it as a child rollout with an explicit plan → record what
+ * the rollout's own terminal status says (completed = kept, rolled_back = reverted, every changed
+ * replica restored). The deployment stays claimed throughout: the run is the child of the
+ * deployment's guard, which lives until the run's last continue-as-new ends.
+ */
+export async function tuningWorkflow(input: TuningWorkflowInput): Promise<TuningState> {
+  const req = input.request;
+  const state: TuningState = input.carried ?? {
+    ...initialTuningState(workflowInfo().workflowId, req, input.started_by, nowIso()),
+    constraints: input.known_constraints,
+  };
+  setHandler(getTuningStateQuery, () => state);
+  const requestStop = (payload: StopTuningPayload | undefined) => {
+    state.stop_requested_by = actor(payload?.stopped_by);
+    touch(state);
+  };
+  setHandler(stopTuningSignal, (payload) => {
+    if (state.status === 'running' || state.status === 'pending') requestStop(payload);
+  });
+  setHandler(
+    stopTuningUpdate,
+    (payload: StopTuningPayload) => {
+      requestStop(payload);
+      return state;
+    },
+    {
+      validator: (_payload: StopTuningPayload) => {
+      if (state.status !== 'running' && state.status !== 'pending') {
+          throw ApplicationFailure.create({ type: WRONG_STATE_ERROR, message: `Tuning run is ${state.status}, not running`, nonRetryable: true });
+        }
+      },
+    },
+  );
+  state.status = 'running';
+  index(input, state);
+
+  try {
+    const ended = await iterate(input, state);
+    if (ended) return finish(state, ended);
+  } catch (err) {
+    state.error_message = failureMessage(err);
+    return finish(state, 'rollout_failed', 'failed');
+  }
+  return await continueAsNew<typeof tuningWorkflow>({ ...input, carried: state });
+}
+
+/** One iteration; answers why the run ends, or null to continue as new. */
+async function iterate(input: TuningWorkflowInput, state: TuningState): Promise<StopReason | null> {
+  const req = input.request;
+  const before = progress(state, null);
+  const early = stopReason({ ...before, score: null });
+  if (early) return early;
+
+  const probe = await probeFleet(req);
+  if ('problem' in probe) {
+    state.error_message = probe.problem;
+    return 'rollout_failed';
+  }
+  state.current_args = probe.args;
+  state.current_score = probe.analysis.overall_health_score;
+  state.initial_score ??= state.current_score;
+  state.best_score = max(state.best_score, state.current_score);
+  touch(state);
+  // A stop asked for during the probe, or a fleet already at its SLO, ends the run before a change.
+  const now = stopReason(progress(state, state.current_score));
+  if (now) return now;
+
+  const candidate = nextCandidate({
+    engine: req.instance_type,
+    currentArgs: probe.args,
+    analysis: probe.analysis,
+    log: state.decision_log,
+    constraints: state.constraints,
+  });
+  if (!candidate) return 'search_exhausted';
+
+  const iteration = state.iterations + 1;
+  const childId = rolloutId(uuid4());
+  state.current_rollout_id = childId;
+  touch(state);
+  const request = iterationRequest(req, iteration, candidate);
+  const rollout = await executeChild(rolloutWorkflow, {
+    workflowId: childId,
+    // What the Web UI lists for the rollout: metadata of the start command, not compared on replay.
+    staticSummary: rolloutStaticSummary(request),
+    staticDetails: rolloutStaticDetails(request, `tuning run ${workflowInfo().workflowId} (for ${state.started_by})`),
+    args: [request],
+    // Closing the tuning run (cancel, terminate) must still let the rollout roll back.
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    typedSearchAttributes: [
+      { key: DEPLOYMENT_KEY, value: input.deployment_key },
+      { key: ENGINE_KEY, value: req.instance_type },
+      { key: STATUS_KEY, value: 'pending' },
+      { key: STAGE_KEY, value: 'none' },
+    ],
+  });
+  record(state, iteration, childId, candidate, rollout);
+  return stopReason(progress(state, state.decision_log[state.decision_log.length - 1].verdict === 'kept' ? scoreAfter(rollout) : null));
+}
+
+function record(state: TuningState, iteration: number, childId: string, candidate: Candidate, rollout: WorkflowState): void {
+  const verdict = verdictOf(rollout);
+  const entry: DecisionLogEntry = {
+    iteration,
+    rollout_id: childId,
+    source: candidate.source,
+    changes: candidate.changes,
+    evidence: candidate.evidence,
+    verdict,
+    score_before: rollout.analysis_result?.overall_health_score ?? state.current_score,
+    score_after: scoreAfter(rollout),
+    restarts: restartsOf(rollout),
+    message: rollout.status === 'completed' ? rollout.total_improvement : rollout.error_message,
+    at: nowIso(),
+  };
+  state.decision_log.push(entry);
+  state.iterations = iteration;
+  state.restarts_spent += entry.restarts;
+  state.current_rollout_id = null;
+  if (isConstraint(verdict) && state.current_args) {
+    state.constraints.push({ engine_args: applyChanges(state.current_args, candidate.changes), why: `${verdict} in ${childId}: ${entry.message ?? ''}`.slice(0, 500) });
+  }
+  if (verdict === 'kept') {
+    state.current_args = rollout.optimization_plan?.engine_args ?? state.current_args;
+    state.current_score = entry.score_after;
+    state.best_score = max(state.best_score, entry.score_after);
+  }
+  if (verdict === 'failed') state.error_message = rollout.error_message;
+  touch(state);
+}
+
+function progress(state: TuningState, score: number | null) {
+  const last = state.decision_log[state.decision_log.length - 1];
+  return {
+    score,
+    target: state.target_health,
+    iterations: state.iterations,
+    restarts: state.restarts_spent,
+    elapsedSeconds: (Date.now() - Date.parse(state.started_at)) / 1000,
+    budget: state.budget,
+    stopRequested: state.stop_requested_by !== null,
+    lastVerdict: last?.verdict ?? null,
+  };
+}
+
+function finish(state: TuningState, reason: StopReason, status: TuningState['status'] = reason === 'rollout_failed' ? 'failed' : 'completed'): TuningState {
+  state.stop_reason = reason;
+  state.status = status;
+  state.current_rollout_id = null;
+  touch(state);
+  upsertSearchAttributes([{ key: STATUS_KEY, value: status }]);
+  return state;
+}
+
+function index(input: TuningWorkflowInput, state: TuningState): void {
+  upsertSearchAttributes([
+    { key: DEPLOYMENT_KEY, value: input.deployment_key },
+    { key: ENGINE_KEY, value: input.request.instance_type },
+    { key: STATUS_KEY, value: state.status },
+  ]);
+  details(state);
+}
+
+function touch(state: TuningState): void {
+  state.updated_at = nowIso();
+  details(state);
+}
+
+/** The Web UI's "current details": the run's goal, where it stands, and its decision log, one line per iteration. */
+function details(state: TuningState): void {
+  const score = (v: number | null) => (v === null ? '–' : v.toFixed(1));
+  const head = [
+    `**Tuning ${state.instance_id}** (${state.instance_type}): ${state.status}${state.stop_reason ? `, ${state.stop_reason}` : ''}`,
+    `health ${score(state.initial_score)} → ${score(state.current_score)} (best ${score(state.best_score)}, target ${state.target_health})`,
+    `iterations ${state.iterations}/${state.budget.max_iterations}, restarts ${state.restarts_spent}/${state.budget.max_restarts}`,
+    state.current_rollout_id ? `running rollout ${state.current_rollout_id}` : null,
+    state.stop_requested_by ? `stop requested by ${state.stop_requested_by}` : null,
+  ].filter((l): l is string => l !== null);
+  setCurrentDetails([...head, '', ...state.decision_log.map((e) => `- ${describeEntry(e)}`)].join('\n'));
+}
+
+function max(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}

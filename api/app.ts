@@ -10,6 +10,8 @@ import { createGatewayMetrics, type GatewayMetrics } from './telemetry';
 import { OPENAPI_PATH, openApiHandler } from './openapi';
 import { RolloutService } from './rolloutService';
 import { TuningService } from './tuningService';
+import { DEFAULT_READS } from './rolloutReads';
+import { WorkerPollers } from './workerPollers';
 import { assertTargetsAllowed } from './targetPolicy';
 import type { Allowlist } from '../core/targetAllowlist';
 import { allowedTargetsFromEnv } from '../runtime/targetSettings';
@@ -29,6 +31,10 @@ export interface AppOptions {
   metricsPublic?: boolean;
   /** How long approve/reject/promote/abort wait for a worker to take them before answering 503. */
   decisionTimeoutMs?: number;
+  /** How long GET of a running rollout waits for a worker's answer before it answers the memo summary (`live: false`). */
+  queryTimeoutMs?: number;
+  /** How many finished rollouts' answers GET keeps in memory (0: none). */
+  readCacheSize?: number;
   /** Hosts rollouts may target; from `SERVETUNE_ALLOWED_TARGETS` (loopback only when unset) when absent. */
   allowedTargets?: Allowlist;
 }
@@ -43,6 +49,9 @@ const ListQuerySchema = z
 
 const WorkflowIdSchema = z.string().min(1).max(255);
 
+/** /readyz answers within this, whatever Temporal does. */
+const READY_TIMEOUT_MS = 2000;
+
 function parse<S extends z.ZodTypeAny>(schema: S, value: unknown, where: string): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(result.error, where);
@@ -55,8 +64,12 @@ function bodyOrEmpty(req: Request): unknown {
 }
 
 export function createApp(client: Client, opts: AppOptions): express.Express {
-  const service = new RolloutService(client, opts.taskQueue, opts.decisionTimeoutMs);
+  const service = new RolloutService(client, opts.taskQueue, opts.decisionTimeoutMs, {
+    queryTimeoutMs: opts.queryTimeoutMs ?? DEFAULT_READS.queryTimeoutMs,
+    cacheSize: opts.readCacheSize ?? DEFAULT_READS.cacheSize,
+  });
   const tunings = new TuningService(client, service);
+  const pollers = new WorkerPollers(client, opts.taskQueue);
   const tokens = opts.tokens ?? new TokenStore([]);
   const allowedTargets = opts.allowedTargets ?? allowedTargetsFromEnv();
   const read = requireScope(tokens, 'read');
@@ -76,13 +89,15 @@ export function createApp(client: Client, opts: AppOptions): express.Express {
     res.json({ status: 'ok' });
   });
 
+  // 503 only when Temporal is unreachable: reads need no worker, so a gateway without one still serves.
+  // Whether a worker polls is reported beside it (`degraded` when none does) for alerts, not routing.
   app.get('/readyz', async (_req, res) => {
-    try {
-      await service.ready();
-      res.json({ status: 'ready', temporal: 'reachable' });
-    } catch (err) {
-      res.status(503).json(new HttpError(503, 'temporal_unreachable', `Temporal is not reachable: ${(err as Error).message}`).toBody());
+    const [reachable, workers] = await Promise.all([service.ready().then(() => null, (err: Error) => err), pollers.check(READY_TIMEOUT_MS)]);
+    if (reachable) {
+      res.status(503).json(new HttpError(503, 'temporal_unreachable', `Temporal is not reachable: ${reachable.message}`).toBody());
+      return;
     }
+    res.json({ status: workers.polling === false ? 'degraded' : 'ready', temporal: 'reachable', workers });
   });
 
   const api = express.Router();
@@ -99,7 +114,13 @@ export function createApp(client: Client, opts: AppOptions): express.Express {
   });
 
   api.get('/workflows/:id', read, async (req, res) => {
-    res.json(await service.get(parse(WorkflowIdSchema, req.params.id, 'workflow id')));
+    const answer = await service.get(parse(WorkflowIdSchema, req.params.id, 'workflow id'));
+    if (answer.kind === 'value') {
+      res.json(answer.value);
+      return;
+    }
+    // A finished rollout never changes: its answer is serialized once, and express answers 304 to a matching If-None-Match.
+    res.set('ETag', answer.read.etag).type('json').send(answer.read.body);
   });
 
   api.post('/workflows/:id/approve', approve, async (req, res) => {

@@ -4,6 +4,7 @@ import { connectWithRetry } from '../runtime/connect';
 import { logger } from '../runtime/logger';
 import { intFromEnv, temporalSettings } from '../runtime/settings';
 import { createApp } from './app';
+import { DEFAULT_READS } from './rolloutReads';
 import { loadTokens, TokenStore } from './auth';
 import { createGatewayMetrics } from './telemetry';
 import { listenGateway, requireLoopbackWithoutTokens } from './server';
@@ -16,7 +17,14 @@ async function main(): Promise<void> {
   const metricsPublic = ['1', 'true', 'yes'].includes((process.env.SERVETUNE_METRICS_PUBLIC ?? '').toLowerCase());
   const connection = await connectWithRetry(() => Connection.connect({ address: settings.address }), `Temporal at ${settings.address}`);
   const client = new Client({ connection, namespace: settings.namespace });
-  const app = createApp(client, { taskQueue: settings.taskQueue, tokens, metricsPublic, metrics: createGatewayMetrics({ client, processMetrics: true }) });
+  const app = createApp(client, {
+    taskQueue: settings.taskQueue,
+    tokens,
+    metricsPublic,
+    metrics: createGatewayMetrics({ client, processMetrics: true }),
+    queryTimeoutMs: intFromEnv(process.env.SERVETUNE_QUERY_TIMEOUT_MS, DEFAULT_READS.queryTimeoutMs),
+    readCacheSize: intFromEnv(process.env.SERVETUNE_READ_CACHE_SIZE, DEFAULT_READS.cacheSize),
+  });
   // Rejects (and main exits 1) when the port cannot be bound.
   const server = await listenGateway(app, port, host);
   try {

@@ -35,15 +35,23 @@ import {
   TuningConstraintSchema,
   TuningRequestSchema,
   TuningStateSchema,
+  LiveStateSchema,
+  RolloutReadSchema,
+  RolloutRowSchema,
+  RolloutSummarySchema,
+  SummaryStateSchema,
   WorkflowListSchema,
   WorkflowStateSchema,
   WorkflowStatusSchema,
   type ErrorBody,
   type RolloutRequestInput,
+  type RolloutRow,
+  type SummaryState,
   type TuningState,
   type WorkflowState,
 } from '../models';
 import { initialTuningState } from '../core/tuningRun';
+import { rolloutSummary } from '../core/rolloutSummary';
 import { version } from '../package.json';
 
 // Adds `.openapi()` to every zod schema (a prototype patch, so the models' existing instances get it too).
@@ -61,7 +69,15 @@ export interface OpenApiInputs {
 
 /** `GET /healthz` and `GET /readyz` bodies: written inline by their handlers, so they are described here. */
 const HealthzSchema = z.object({ status: z.literal('ok') });
-const ReadyzSchema = z.object({ status: z.literal('ready'), temporal: z.literal('reachable') });
+const ReadyzSchema = z.object({
+  status: z.enum(['ready', 'degraded']).openapi({ description: '`degraded`: Temporal answers but no worker polls the task queue (reads still work; rollouts do not move).' }),
+  temporal: z.literal('reachable'),
+  workers: z.object({
+    polling: z.boolean().nullable().openapi({ description: 'Whether a worker polled the task queue within the last 90 s; null when Temporal could not be asked.' }),
+    pollers: z.number().int().openapi({ description: 'Workflow-task pollers seen within that window.' }),
+    checked_at: z.string().openapi({ description: 'When Temporal was asked (the answer is reused for 5 s).' }),
+  }),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Examples (typed, so they cannot drift from the models; the test also validates them against the document)
@@ -313,6 +329,16 @@ const ERROR_EXAMPLES = {
 };
 
 // ---------------------------------------------------------------------------------------------
+const COMPLETED_ROW: RolloutRow = { ...rolloutSummary(COMPLETED_EXAMPLE), execution_status: 'COMPLETED', summary_source: 'memo' };
+
+const NO_WORKER_EXAMPLE: SummaryState = {
+  ...rolloutSummary(AWAITING_EXAMPLE),
+  execution_status: 'RUNNING',
+  summary_source: 'memo',
+  live: false,
+  live_unavailable_reason: "No worker answered within 3 s (is a worker polling task queue servetune-rollouts, or is it busy?); this is the rollout's last summary",
+};
+
 // Document
 
 type Responses = RouteConfig['responses'];
@@ -419,7 +445,12 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
   component(registry, 'StageRecord', StageRecordSchema);
   component(registry, 'AuditEntry', AuditEntrySchema);
   component(registry, 'WorkflowState', WorkflowStateSchema, "A rollout's state: what GET answers and the workflow's `getState` query returns.");
+  component(registry, 'RolloutSummary', RolloutSummarySchema, 'The compact summary a rollout keeps in its memo at each status or stage change.');
+  component(registry, 'RolloutRow', RolloutRowSchema, 'One row of the list: a summary, Temporal\'s status of the workflow, and where the summary came from.');
   component(registry, 'WorkflowList', WorkflowListSchema);
+  component(registry, 'LiveState', LiveStateSchema, 'The state answered by the rollout itself: its query, or its final result once finished.');
+  component(registry, 'SummaryState', SummaryStateSchema, 'The last summary, when no worker answered within the query deadline or the workflow did not end by itself.');
+  component(registry, 'RolloutRead', RolloutReadSchema, 'What GET of one rollout answers: `live: true` with the full state, or `live: false` with the last summary and why.');
   component(registry, 'RolloutRequest', RolloutRequestSchema, 'Body of POST /api/v1/workflows; unknown fields are a 400.');
   component(registry, 'ApproveRequest', ApproveSchema);
   component(registry, 'RejectRequest', RejectSchema);
@@ -493,7 +524,10 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
     security: secured('read'),
     request: { query: listQuery },
     responses: {
-      200: { description: 'The rollouts matching the filters.', content: json(WorkflowListSchema, { completed: { value: { workflows: [COMPLETED_EXAMPLE] } } }) },
+      200: {
+        description: 'The rollouts matching the filters, from one visibility call (no worker needed): each row is the summary the rollout keeps in its memo.',
+        content: json(WorkflowListSchema, { completed: { value: { workflows: [COMPLETED_ROW] } } }),
+      },
       400: errorResponse('Invalid or unknown query parameters.', { invalid_request: ERROR_EXAMPLES.invalid_query }),
       ...authResponses('read'),
     },
@@ -508,7 +542,18 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
     security: secured('read'),
     request: { params: idParams },
     responses: {
-      200: stateResponse('The state.', { completed: COMPLETED_EXAMPLE, awaiting_approval: AWAITING_EXAMPLE, rolled_back: ROLLED_BACK_EXAMPLE }),
+      200: {
+        description:
+          'The state (`live: true`): a finished rollout\'s from its result (with an `ETag`; `If-None-Match` gets 304), a running one\'s from its query. When no worker answers the query within `SERVETUNE_QUERY_TIMEOUT_MS`, or the workflow was terminated, cancelled or timed out in Temporal, the last summary with `live: false` and `live_unavailable_reason`.',
+        headers: { ETag: { description: 'On a finished rollout: its tag, for `If-None-Match`.', schema: { type: 'string' } } },
+        content: json(RolloutReadSchema, {
+          completed: { value: { ...COMPLETED_EXAMPLE, live: true } },
+          awaiting_approval: { value: { ...AWAITING_EXAMPLE, live: true } },
+          rolled_back: { value: { ...ROLLED_BACK_EXAMPLE, live: true } },
+          no_worker: { summary: 'No worker answered in time', value: NO_WORKER_EXAMPLE },
+        }),
+      },
+      304: { description: 'A finished rollout whose `ETag` matches `If-None-Match`: no body.' },
       400: errorResponse('The id is not a valid workflow id.', { invalid_request: err('invalid_request', 'Invalid workflow id: (body)', [{ field: '(body)', message: 'String must contain at most 255 character(s)' }]) }),
       404: notFound,
       ...authResponses('read'),
@@ -636,10 +681,17 @@ export function buildOpenApiDocument(inputs: OpenApiInputs): Record<string, unkn
     path: '/readyz',
     operationId: 'readyz',
     tags: ['health'],
-    summary: 'Readiness: Temporal answers within 2 s',
+    summary: 'Readiness: Temporal answers within 2 s; whether any worker polls',
+    description: 'A load balancer routes on the HTTP status (200: Temporal reachable, reads and starts work). `status: degraded` (still 200) says no worker polls the task queue: alert on it, do not route on it.',
     security: [],
     responses: {
-      200: { description: 'Ready.', content: json(ReadyzSchema, { ready: { value: { status: 'ready', temporal: 'reachable' } } }) },
+      200: {
+        description: 'Ready.',
+        content: json(ReadyzSchema, {
+          ready: { value: { status: 'ready', temporal: 'reachable', workers: { polling: true, pollers: 2, checked_at: '2025-06-02T09:00:00.000Z' } } },
+          degraded: { summary: 'No worker polls', value: { status: 'degraded', temporal: 'reachable', workers: { polling: false, pollers: 0, checked_at: '2025-06-02T09:00:00.000Z' } } },
+        }),
+      },
       503: errorResponse('Temporal is not reachable.', { temporal_unreachable: ERROR_EXAMPLES.temporal_unreachable }),
     },
   });

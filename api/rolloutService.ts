@@ -2,20 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   WorkflowExecutionAlreadyStartedError,
-  QueryNotRegisteredError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
-  type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
-import { initialState } from '../core/rolloutState';
 import { guardStaticDetails, guardStaticSummary } from '../core/rolloutStory';
-import { describeRefusal } from '../core/rolloutWhereabouts';
+import { describeRefusal, type Whereabouts } from '../core/rolloutWhereabouts';
 import { canonicalDeploymentKey } from '../core/targetAddress';
-import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, ViaChannel, WorkflowState, WorkflowStatus } from '../models';
-import { abortUpdate, approveUpdate, getStateQuery, promoteUpdate, rejectUpdate, type ClaimRequest } from '../workflows/definitions';
+import type { AbortPayload, ApprovePayload, PromotePayload, RejectPayload, RolloutRequest, RolloutRow, ViaChannel, WorkflowState, WorkflowStatus } from '../models';
+import { abortUpdate, approveUpdate, promoteUpdate, rejectUpdate, type ClaimRequest } from '../workflows/definitions';
 import {
   DEADLINE_PASSED_ERROR,
   DECISION_STATES,
@@ -24,7 +21,6 @@ import {
   deploymentGuardId,
   ENGINE_KEY,
   INVALID_DECISION_ERROR,
-  isGatewayRolloutId,
   isTerminalStatus,
   restUpdateId,
   ROLLOUT_KEY,
@@ -36,11 +32,7 @@ import {
 import type { DecisionKind } from '../core/decisionPayload';
 import { settleUnanswered } from './decisionOutcome';
 import { HttpError } from './httpError';
-
-/** Visibility queries quote values in double quotes; escape what would end the string. */
-export function quoteVisibility(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
+import { DEFAULT_READS, isDeadlineExceeded, notARollout, pendingState, RolloutReads, type ListFilter, type ReadAnswer, type ReadsOptions } from './rolloutReads';
 
 /** How often a start waits for the guard of a rollout that has just ended to close (100 ms apart). */
 const GUARD_CLOSE_RETRIES = 100;
@@ -52,14 +44,6 @@ const GUARD_CLOSE_RETRIES = 100;
  */
 const CLOCK_SKEW_ALLOWANCE_MS = 1000;
 
-function notARollout(workflowId: string, type: string): HttpError {
-  return new HttpError(404, 'not_found', `No rollout with id ${workflowId} (it is a ${type} workflow)`);
-}
-
-function isDeadlineExceeded(err: unknown): boolean {
-  return (err as { code?: number })?.code === 4 || /deadline/i.test((err as Error)?.message ?? '');
-}
-
 /** The gateway's whole job: turn REST calls into Temporal client calls. It keeps no state of its own. */
 export class RolloutService {
   constructor(
@@ -67,7 +51,12 @@ export class RolloutService {
     private readonly taskQueue: string,
     /** How long a decision waits for a worker to take it before answering 503. */
     private readonly workerTimeoutMs = 30_000,
-  ) {}
+    readsOptions: ReadsOptions = DEFAULT_READS,
+  ) {
+    this.reads = new RolloutReads(client, taskQueue, readsOptions);
+  }
+
+  private readonly reads: RolloutReads;
 
   /**
    * Claims the deployment by starting its guard workflow, whose ID is derived from the deployment,
@@ -79,7 +68,7 @@ export class RolloutService {
     const deploymentKey = canonicalDeploymentKey(req.instance_id);
     const claim: ClaimRequest = { rollout_id: rolloutId(randomUUID()), request: req, started_by: startedBy, deployment_key: deploymentKey };
     await this.claimDeployment(claim);
-    return this.pendingState(claim, new Date());
+    return pendingState(claim, new Date());
   }
 
   /**
@@ -141,95 +130,20 @@ export class RolloutService {
     }
   }
 
-  async get(workflowId: string, retryNotFound = true): Promise<WorkflowState> {
-    const state = (await this.queryState(workflowId)) ?? (await this.pending(workflowId));
-    if (state) return state;
-    // Visibility can lag a guard started a moment ago.
-    if (retryNotFound && isGatewayRolloutId(workflowId)) {
-      await sleep(250);
-      return this.get(workflowId, false);
-    }
-    throw new HttpError(404, 'not_found', `No rollout with id ${workflowId}`);
+  /** A rollout's state, or its last summary when no worker answers (see api/rolloutReads.ts). */
+  get(workflowId: string): Promise<ReadAnswer> {
+    return this.reads.get(workflowId);
   }
 
-  /** The rollout's own state, or null when no such workflow exists (yet). */
-  private async queryState(workflowId: string): Promise<WorkflowState | null> {
-    const handle = this.client.workflow.getHandle(workflowId);
-    // The gateway names its rollouts `rollout-…`; any other ID is looked at before it is queried, so a
-    // workflow of another type (a deployment guard) is a 404, not a query error or a query no worker answers.
-    if (!isGatewayRolloutId(workflowId)) {
-      const type = await handle.describe().then((d) => d.type, (err) => (err instanceof WorkflowNotFoundError ? null : Promise.reject(err)));
-      if (type === null) return null;
-      if (type !== ROLLOUT_WORKFLOW_TYPE) throw notARollout(workflowId, type);
-    }
-    try {
-      return await handle.query(getStateQuery);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
-      if (err instanceof QueryNotRegisteredError) throw notARollout(workflowId, (await handle.describe()).type);
-      throw err;
-    }
+  list(filter: ListFilter): Promise<RolloutRow[]> {
+    return this.reads.list(filter);
   }
 
-  /** A rollout answered 201 a moment ago may not have started yet: its guard's claim describes it. */
-  private async pending(workflowId: string): Promise<WorkflowState | null> {
-    if (!isGatewayRolloutId(workflowId)) return null;
-    const [guard] = await this.visible(`WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}' AND ${ROLLOUT_KEY.name} = ${quoteVisibility(workflowId)}`, 1);
-    return guard ? this.claimedState(guard) : null;
-  }
-
-  /** The state of the rollout a guard holds its deployment for: its own once started, else `pending` from the claim. */
-  private async claimedState(guard: WorkflowExecutionInfo): Promise<WorkflowState | null> {
-    const claim = guard.memo?.claim as ClaimRequest | undefined;
-    // A tuning run's claim describes no rollout: its rollouts are started (and listed) one by one.
-    if (!claim || claim.tuning) return null;
-    // The guard may have started the rollout since it was listed.
-    const started = await this.queryState(claim.rollout_id).catch(() => null);
-    if (started) return started;
-    return guard.status.name === 'RUNNING' ? this.pendingState(claim, guard.startTime) : null;
-  }
-
-  private pendingState(claim: ClaimRequest, at: Date): WorkflowState {
-    const now = at.toISOString();
-    return {
-      ...initialState(claim.rollout_id, claim.request, now),
-      audit: [{ action: 'start', actor: claim.started_by, channel: 'rest', at: now, detail: null }],
-    };
-  }
-
-  async list(filter: { instance_id?: string; status?: WorkflowStatus; limit: number }): Promise<WorkflowState[]> {
-    // Only rollouts this gateway's workers serve: a query needs a worker on the rollout's task queue.
-    const scope = [`TaskQueue = ${quoteVisibility(this.taskQueue)}`];
-    // Rollouts started before deployment keys carry the spelling they were started with.
-    if (filter.instance_id) {
-      const spellings = [...new Set([canonicalDeploymentKey(filter.instance_id), filter.instance_id])];
-      scope.push(`${DEPLOYMENT_KEY.name} IN (${spellings.map(quoteVisibility).join(', ')})`);
-    }
-    const rolloutQuery = [`WorkflowType = '${ROLLOUT_WORKFLOW_TYPE}'`, ...scope];
-    if (filter.status) rolloutQuery.push(`${STATUS_KEY.name} = ${quoteVisibility(filter.status)}`);
-    const ids = (await this.visible(rolloutQuery.join(' AND '), filter.limit)).map((wf) => wf.workflowId);
-    const states: Array<Promise<WorkflowState | null>> = ids.map((id) => this.get(id).catch(() => null));
-    // Rollouts accepted but not started yet are known only by their guard's claim.
-    if (!filter.status || filter.status === 'pending') {
-      const guardQuery = [`WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}'`, `ExecutionStatus = 'Running'`, ...scope].join(' AND ');
-      for (const guard of await this.visible(guardQuery, filter.limit)) {
-        const held = guard.typedSearchAttributes.get(ROLLOUT_KEY);
-        if (held && !ids.includes(held)) states.push(this.claimedState(guard).catch(() => null));
-      }
-    }
-    return (await Promise.all(states))
-      .filter((s): s is WorkflowState => s !== null && (!filter.status || s.status === filter.status))
-      .sort((a, b) => b.created_at.localeCompare(a.created_at))
-      .slice(0, filter.limit);
-  }
-
-  private async visible(query: string, limit: number): Promise<WorkflowExecutionInfo[]> {
-    const found: WorkflowExecutionInfo[] = [];
-    for await (const wf of this.client.workflow.list({ query, pageSize: limit })) {
-      found.push(wf);
-      if (found.length >= limit) break;
-    }
-    return found;
+  /** Where a rollout is, for the message of a refused decision. */
+  private async whereabouts(workflowId: string): Promise<Whereabouts> {
+    const s = await this.reads.read(workflowId);
+    if (s.live) return s;
+    return { workflow_id: s.workflow_id, status: s.status, current_step: s.current_step ?? 'complete', approved: null, approved_by: null, rejected_by: null };
   }
 
   approve(workflowId: string, payload: ApprovePayload): Promise<WorkflowState> {
@@ -278,7 +192,7 @@ export class RolloutService {
       if (failure?.type === DEADLINE_PASSED_ERROR) throw this.noWorker(update.name);
       if (err instanceof WorkflowNotFoundError) {
         // Updates reach running workflows only; a finished rollout still answers reads.
-        throw new HttpError(409, code, describeRefusal(await this.get(workflowId), wanted));
+        throw new HttpError(409, code, describeRefusal(await this.whereabouts(workflowId), wanted));
       }
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
         const outcome = await settleUnanswered(this.client, workflowId, updateId, validUntil);
@@ -317,10 +231,10 @@ export class RolloutService {
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       // Not started yet (a claim still pending) or no such rollout: `get` answers 404 for the latter.
-      throw new HttpError(409, code, describeRefusal(await this.get(workflowId), wanted));
+      throw new HttpError(409, code, describeRefusal(await this.whereabouts(workflowId), wanted));
     }
     if (description.type !== ROLLOUT_WORKFLOW_TYPE) throw notARollout(workflowId, description.type);
-    if (description.status.name !== 'RUNNING') throw new HttpError(409, code, describeRefusal(await this.get(workflowId), wanted));
+    if (description.status.name !== 'RUNNING') throw new HttpError(409, code, describeRefusal(await this.whereabouts(workflowId), wanted));
   }
 
   /** Readiness must answer fast: a Temporal that does not reply within the deadline is unreachable. */

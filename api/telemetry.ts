@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { EngineTypeSchema, WorkflowStatusSchema, type WorkflowStatus } from '../models';
 import { logger as rootLogger } from '../runtime/logger';
-import { quoteVisibility } from './rolloutService';
+import { quoteVisibility } from './rolloutReads';
 import { ROLLOUT_WORKFLOW_TYPE, STATUS_KEY, TERMINAL_STATUSES } from '../contract';
 
 export const OPEN_STATUSES: WorkflowStatus[] = WorkflowStatusSchema.options.filter((s) => !TERMINAL_STATUSES.includes(s));

@@ -9,7 +9,8 @@ import type { ClaimRequest } from '../workflows/definitions';
 import { getTuningStateQuery, stopTuningUpdate } from '../workflows/tuningDefinitions';
 import { DEPLOYMENT_GUARD_WORKFLOW_TYPE, DEPLOYMENT_KEY, restUpdateId, ROLLOUT_KEY, TUNING_ID_PREFIX, TUNING_WORKFLOW_TYPE, tuningId, WRONG_STATE_ERROR } from '../contract';
 import { HttpError } from './httpError';
-import { quoteVisibility, type RolloutService } from './rolloutService';
+import { quoteVisibility } from './rolloutReads';
+import type { RolloutService } from './rolloutService';
 
 /** How many of the previous run's constraints a new run takes over. */
 const MAX_CARRIED_CONSTRAINTS = 200;

@@ -68,6 +68,8 @@ export interface Embedded {
   spawnFloorWorker(taskQueue: string, env?: NodeJS.ProcessEnv): Promise<ChildHandle>;
   /** `api/main.ts` in a child process (compiled, with NODE_FLAGS.api before `nodeArgs`). */
   spawnGateway(taskQueue: string, env?: NodeJS.ProcessEnv, nodeArgs?: string[]): Promise<ChildHandle & { url: string }>;
+  /** The read benchmark's gateway (benchmarks/readsGatewayChild.ts) in a child process; its URL once it listens. */
+  spawnReadsGateway(env: NodeJS.ProcessEnv): Promise<ChildHandle & { url: string }>;
   /** The fleet simulator (createFleetSimulator) in a child process, so scraping it costs this process nothing. */
   spawnFleet(deployments: FleetDeploymentSpec[]): Promise<ChildHandle & { deployments: SimDeploymentInfo[] }>;
   close(): Promise<void>;
@@ -282,6 +284,13 @@ export async function startEmbedded(log: (line: string) => void, opts: EmbeddedO
       }, [...NODE_FLAGS.api, ...nodeArgs]);
       await waitForPort('127.0.0.1', port, 30_000, 'gateway child');
       return { ...handle, url: `http://127.0.0.1:${port}` };
+    },
+
+    async spawnReadsGateway(extraEnv) {
+      const handle = spawnChild('reads gateway', 'benchmarks/readsGatewayChild.ts', { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace, ...extraEnv }, NODE_FLAGS.api);
+      await waitUntil(() => handle.lines.some((l) => l.startsWith('{')), 60_000, `reads gateway child did not start: ${handle.logs.join('\n')}`, () => handle.child.exitCode !== null);
+      const { url } = JSON.parse(handle.lines.find((l) => l.startsWith('{'))!) as { url: string };
+      return { ...handle, url };
     },
 
     async spawnFleet(deployments) {

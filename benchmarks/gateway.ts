@@ -19,7 +19,7 @@ import { MB, median, p99, type Row } from './stats';
 
 const CONNECTIONS = 10;
 
-interface LoadResult {
+export interface LoadResult {
   latencies: number[];
   perSecond: number[];
   ok: number;
@@ -28,7 +28,7 @@ interface LoadResult {
 }
 
 /** Per-second counts of completed responses, whole seconds only. */
-function perSecond(stamps: number[], start: number, seconds: number): number[] {
+export function perSecond(stamps: number[], start: number, seconds: number): number[] {
   const counts = new Array<number>(Math.floor(seconds)).fill(0);
   for (const t of stamps) {
     const s = Math.floor((t - start) / 1000);
@@ -37,7 +37,7 @@ function perSecond(stamps: number[], start: number, seconds: number): number[] {
   return counts;
 }
 
-async function cannon(opts: autocannon.Options, okStatus: number): Promise<LoadResult> {
+export async function cannon(opts: autocannon.Options, okStatus: number): Promise<LoadResult> {
   const latencies: number[] = [];
   const stamps: number[] = [];
   let ok = 0;

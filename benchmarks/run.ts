@@ -4,7 +4,7 @@
  *
  *   npm run bench                   full run (about 7.5 minutes on 2 busy cores), rewrites BENCHMARKS.md
  *   npm run bench -- --quick        fewer repetitions and rollouts, 3 s load phases, no 1,000-replica rollout
- *   npm run bench -- --only a,b     only the named benchmarks (parsing, tick, transitions, signal, cost, memory, tuning, gateway)
+ *   npm run bench -- --only a,b     only the named benchmarks (parsing, tick, transitions, signal, cost, memory, tuning, reads, gateway)
  *   npm run bench -- --profile      run this process and every child under node --cpu-prof (figures
  *                                   get slower), then print each process's top self-time functions;
  *                                   profiles in .data/bench-profiles/
@@ -21,6 +21,7 @@ import type { BenchContext } from './context';
 import { costGrowth } from './costGrowth';
 import { recordProfiledProcess, startEmbedded } from './embedded';
 import { gatewayLoad } from './gateway';
+import { readsLoad } from './reads';
 import { memoryInFlight } from './memory';
 import { metricsParsing, monitoringTick } from './metricsParsing';
 import { topSelfTime } from './profileSummary';
@@ -37,6 +38,7 @@ const BENCHMARKS: Array<{ name: string; run: (ctx: BenchContext) => Promise<Row[
   { name: 'cost', run: costGrowth },
   { name: 'memory', run: memoryInFlight },
   { name: 'tuning', run: tuningBench },
+  { name: 'reads', run: readsLoad },
   // Last: the start phase leaves thousands of rollouts queued on the server.
   { name: 'gateway', run: gatewayLoad },
 ];

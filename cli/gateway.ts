@@ -10,6 +10,8 @@ import {
   TuningStateSchema,
   WorkflowListSchema,
   WorkflowStateSchema,
+  RolloutReadSchema,
+  type RolloutRead,
   type RolloutRequestInput,
   type TuningRequestInput,
   type TuningState,
@@ -121,8 +123,9 @@ export class GatewayClient {
     return this.call('post', '/api/v1/workflows', WorkflowStateSchema, request);
   }
 
-  get(id: string): Promise<Answer<WorkflowState>> {
-    return this.call('get', `/api/v1/workflows/${encodeURIComponent(id)}`, WorkflowStateSchema);
+  /** The rollout's state (`live: true`), or its last summary when the gateway could not get the live state. */
+  get(id: string): Promise<Answer<RolloutRead>> {
+    return this.call('get', `/api/v1/workflows/${encodeURIComponent(id)}`, RolloutReadSchema);
   }
 
   list(filter: { instance_id?: string; status?: WorkflowStatus; limit?: number }): Promise<Answer<z.infer<typeof WorkflowListSchema>>> {

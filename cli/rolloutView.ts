@@ -3,9 +3,12 @@
  * current time) in, text out, so tests check them directly.
  */
 import { createColors } from 'picocolors';
-import { type StageRecord, type WorkflowState, type WorkflowStatus } from '../models';
+import { type RolloutRow, type SummaryState, type WorkflowState, type WorkflowStatus } from '../models';
 import { table } from './format';
 import { TERMINAL_STATUSES } from '../contract';
+import { currentHealth, currentStage } from '../core/rolloutSummary';
+
+export { currentHealth, currentStage };
 
 export interface ViewOptions {
   /** ANSI colors (only when writing to a terminal). */
@@ -29,23 +32,6 @@ export function progressBar(fraction: number, width = 20): string {
   const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
   const filled = Math.round(f * width);
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
-}
-
-/** The stage the rollout is on or finished last, if any. */
-export function currentStage(s: WorkflowState): StageRecord | undefined {
-  return s.rollout_history[s.rollout_history.length - 1];
-}
-
-/** The latest health reading: the current stage's last sample, else its result, else the run's final or baseline score. */
-export function currentHealth(s: WorkflowState): number | null {
-  const stage = currentStage(s);
-  if (stage) {
-    const sampled = [...stage.samples].reverse().find((x) => x.health_score !== null)?.health_score;
-    if (stage.health_score_after !== null) return stage.health_score_after;
-    if (sampled !== undefined && sampled !== null) return sampled;
-    return stage.health_score_before;
-  }
-  return s.final_health_score ?? s.analysis_result?.overall_health_score ?? null;
 }
 
 /** Milliseconds left in the current stage's monitoring window (from its start), or null when no window runs. */
@@ -156,6 +142,18 @@ function improvementSummary(i: NonNullable<WorkflowState['improvement']>): strin
 }
 
 /** `servetune status`: the whole state, readable. */
+/** A GET the rollout itself did not answer (no worker in time, or closed by Temporal): its last summary and why. */
+export function formatSummary(s: SummaryState): string {
+  const rows: string[][] = [
+    ['status', `${s.status}${s.current_step ? ` (${s.current_step})` : ''}${s.current_stage ? `, stage ${s.current_stage}` : ''}; Temporal: ${s.execution_status}`],
+    ['created', `${s.created_at}  (updated ${s.updated_at})`],
+    ['health', `current ${score(s.health_score_current)}  baseline ${score(s.health_score_baseline)}  final ${score(s.final_health_score)}`],
+  ];
+  if (s.error_message) rows.push(['error', s.error_message]);
+  rows.push(['live', `unavailable: ${s.live_unavailable_reason}`]);
+  return `${s.workflow_id}  ${s.instance_id} (${s.instance_type ?? 'engine unknown'})\n${table(rows, '')}\n`;
+}
+
 export function formatState(s: WorkflowState): string {
   const out: string[] = [`${s.workflow_id}  ${s.instance_id} (${s.instance_type})`];
   const approval = !s.requires_approval
@@ -205,12 +203,12 @@ export function formatState(s: WorkflowState): string {
 }
 
 /** `servetune list`: one row per rollout. */
-export function formatList(states: readonly WorkflowState[]): string {
-  if (states.length === 0) return 'no rollouts\n';
+export function formatList(rows: readonly RolloutRow[]): string {
+  if (rows.length === 0) return 'no rollouts\n';
   return `${table(
     [
       ['ID', 'DEPLOYMENT', 'ENGINE', 'STATUS', 'STEP', 'STAGE', 'HEALTH', 'CREATED'],
-      ...states.map((s) => [s.workflow_id, s.instance_id, s.instance_type, s.status, s.current_step, s.current_stage ?? '-', score(currentHealth(s)), s.created_at]),
+      ...rows.map((s) => [s.workflow_id, s.instance_id, s.instance_type ?? '-', s.status, s.current_step ?? '-', s.current_stage ?? '-', score(s.health_score_current), s.created_at]),
     ],
     '',
   )}\n`;

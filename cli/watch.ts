@@ -5,10 +5,10 @@
  * 3 when it ends otherwise (rejected, rolled_back, failed), 1 when the gateway fails.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { type WorkflowState } from '../models';
+import { type RolloutRead } from '../models';
 import { defaultGatewayDeps, GatewayClient, GatewayError, type GatewayDeps } from './gateway';
 import { CliExit, EXIT, type CliIO } from './io';
-import { renderWatch, renderWatchLine } from './rolloutView';
+import { formatSummary, renderWatch, renderWatchLine } from './rolloutView';
 import { TERMINAL_STATUSES } from '../contract';
 
 /** Consecutive failed polls (gateway down, 5xx) tolerated before giving up. */
@@ -38,7 +38,7 @@ export async function runWatch(client: GatewayClient, id: string, opts: WatchOpt
   let rows = 0;
   let failures = 0;
   for (;;) {
-    let state: WorkflowState;
+    let state: RolloutRead;
     let raw: unknown;
     try {
       ({ raw, value: state } = await client.get(id));
@@ -55,6 +55,10 @@ export async function runWatch(client: GatewayClient, id: string, opts: WatchOpt
     lastBody = body;
     if (opts.json) {
       if (changed) io.out(`${body}\n`);
+    } else if (!state.live) {
+      // No live state (no worker answered): the last summary, once per change.
+      if (changed) io.out(eraseRows(rows) + formatSummary(state));
+      rows = 0;
     } else if (inPlace) {
       // Every poll: the time left in the window moves even when the state does not.
       const view = renderWatch(state, deps.now(), { color: true });

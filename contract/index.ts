@@ -79,6 +79,11 @@ export const DECISION_STATES: Record<DecisionKind, { wanted: string; refusalCode
   abort: { wanted: 'in progress', refusalCode: 'not_in_progress' },
 };
 
+// ── Memo ──────────────────────────────────────────────────────────────────────────────────────────
+
+/** A rollout keeps its summary (models/rolloutSummary.ts) in its memo under this key; the gateway lists from it. */
+export const SUMMARY_MEMO_KEY = 'summary';
+
 // ── Error types (ApplicationFailure.type) ─────────────────────────────────────────────────────────
 
 /** An update refused because the rollout is not in the state it needs. */

@@ -6,6 +6,7 @@ export * from './rolloutRequest';
 export * from './tuning';
 export * from './signals';
 export * from './workflowState';
+export * from './rolloutSummary';
 export * from './errors';
 export * from './simulator';
 export * from './metricSource';

@@ -111,5 +111,3 @@ export const WorkflowStateSchema = z.object({
   audit: z.array(AuditEntrySchema),
 });
 export type WorkflowState = z.infer<typeof WorkflowStateSchema>;
-
-export const WorkflowListSchema = z.object({ workflows: z.array(WorkflowStateSchema) });

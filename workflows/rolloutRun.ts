@@ -8,6 +8,7 @@ import { initialState } from '../core/rolloutState';
 import { closeOpenStages } from '../core/stageRecords';
 import { STAGE_KEY, STATUS_KEY } from '../contract';
 import { showRolloutDetails } from './webUiStory';
+import { RolloutSummaryMemo } from './rolloutSummary';
 
 export interface RolloutWorkflowInput extends RolloutRequest {
   started_by?: string;
@@ -50,6 +51,8 @@ export class RolloutRun {
   promotions = 0;
   /** The status and stage last written to the search attributes. */
   private indexed = { status: '', stage: '' };
+  /** The summary the gateway lists and falls back to, kept in the memo. */
+  private readonly summaryMemo = new RolloutSummaryMemo();
 
   constructor(readonly input: RolloutWorkflowInput) {
     this.state = initialState(workflowInfo().workflowId, input, nowIso());
@@ -70,6 +73,7 @@ export class RolloutRun {
       ]);
       this.indexed = now;
     }
+    this.summaryMemo.record(this.state);
   }
 
   finish(status: WorkflowStatus, patch: Partial<WorkflowState> = {}): WorkflowState {

@@ -148,7 +148,7 @@ describe('the document', () => {
     const statuses = (method: Method, path: string) => Object.keys(v.operation(method, path).responses).sort();
     expect(statuses('post', '/api/v1/workflows')).toEqual(['201', '400', '401', '403', '409', '413', '415', '500']);
     expect(statuses('get', '/api/v1/workflows')).toEqual(['200', '400', '401', '403', '500']);
-    expect(statuses('get', '/api/v1/workflows/{id}')).toEqual(['200', '400', '401', '403', '404', '500']);
+    expect(statuses('get', '/api/v1/workflows/{id}')).toEqual(['200', '304', '400', '401', '403', '404', '500']);
     for (const action of ['approve', 'reject', 'promote', 'abort']) {
       expect(statuses('post', `/api/v1/workflows/{id}/${action}`)).toEqual(['200', '202', '400', '401', '403', '404', '409', '413', '415', '500', '503', '504']);
     }
@@ -170,7 +170,8 @@ describe('the document', () => {
     const state = doc.components.schemas.WorkflowState;
     expect(state.properties.rollout_history).toEqual({ type: 'array', items: { $ref: '#/components/schemas/StageRecord' } });
     expect(state.properties.analysis_result).toEqual({ anyOf: [{ $ref: '#/components/schemas/AnalysisResult' }, { type: 'null' }] });
-    expect(doc.components.schemas.WorkflowList.properties.workflows.items).toEqual({ $ref: '#/components/schemas/WorkflowState' });
+    expect(doc.components.schemas.WorkflowList.properties.workflows.items).toEqual({ $ref: '#/components/schemas/RolloutRow' });
+    expect(doc.components.schemas.RolloutRead.anyOf).toEqual([{ $ref: '#/components/schemas/LiveState' }, { $ref: '#/components/schemas/SummaryState' }]);
     expect(doc.components.schemas.RolloutRequest).toMatchObject({ additionalProperties: false, required: ['instance_id', 'instance_type'] });
     expect(v.errors({ $ref: '#/components/schemas/WorkflowState' }, { analysis_result: null })).not.toContainEqual(expect.stringMatching(/analysis_result/));
   });

@@ -45,7 +45,8 @@ async function waitFor(id: string, done: (s: WorkflowState) => boolean, timeoutM
   let last: WorkflowState | undefined;
   while (Date.now() < deadline) {
     const res = await stack.api.get(`${stack.apiUrl}/api/v1/workflows/${id}`).catch(() => null);
-    if (res?.status === 200) {
+    // While the worker is down GET answers the last summary (`live: false`); wait for the live state.
+    if (res?.status === 200 && res.data.live !== false) {
       last = res.data;
       if (done(last!)) return last!;
     }

@@ -54,7 +54,7 @@ export async function startStack(
   };
 }
 
-/** Polls the gateway until the rollout's state satisfies `done` (or throws after `timeoutMs`). */
+/** Polls the gateway until the rollout's live state satisfies `done` (or throws after `timeoutMs`). */
 export async function waitForState(
   stack: Stack,
   workflowId: string,
@@ -65,7 +65,8 @@ export async function waitForState(
   let last: WorkflowState | undefined;
   while (Date.now() < deadline) {
     const res = await stack.api.get(`/api/v1/workflows/${workflowId}`);
-    if (res.status === 200) {
+    // A summary (`live: false`: no worker answered in time) is not the state the caller waits for.
+    if (res.status === 200 && res.body.live !== false) {
       last = res.body as WorkflowState;
       if (done(last)) return last;
     }

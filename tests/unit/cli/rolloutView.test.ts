@@ -5,6 +5,7 @@ import {
   currentHealth,
   formatDuration,
   formatList,
+  formatSummary,
   formatState,
   lastDecision,
   progressBar,
@@ -12,6 +13,7 @@ import {
   renderWatchLine,
   windowLeftMs,
 } from '../../../cli/rolloutView';
+import { rolloutSummary } from '../../../core/rolloutSummary';
 import { RolloutRequestSchema, type StageRecord, type WorkflowState } from '../../../models';
 
 const T0 = Date.parse('2025-06-02T09:00:00.000Z');
@@ -238,9 +240,24 @@ describe('formatState and formatList', () => {
     expect(formatState(completed)).not.toMatch(/kept\?/);
   });
 
+  it('summary: the last known status and scores, and why the live state is unavailable', () => {
+    const text = formatSummary({
+      ...rolloutSummary({ ...completed, status: 'rolling_out', current_step: 'monitor_stage', current_stage: '50%', final_health_score: null }),
+      execution_status: 'RUNNING',
+      summary_source: 'memo',
+      live: false,
+      live_unavailable_reason: 'No worker answered within 3 s',
+    });
+    expect(text).toMatch(/^rollout-1 {2}localhost:8000 \(vllm\)\n/);
+    expect(text).toMatch(/status\s+rolling_out \(monitor_stage\), stage 50%; Temporal: RUNNING/);
+    expect(text).toMatch(/health\s+current 86\.1 {2}baseline \d+\.\d {2}final n\/a/);
+    expect(text).toMatch(/live\s+unavailable: No worker answered within 3 s\n$/);
+  });
+
   it('list: a header and one row per rollout, or "no rollouts"', () => {
     expect(formatList([])).toBe('no rollouts\n');
-    const lines = formatList([completed, base]).trimEnd().split('\n');
+    const row = (s: WorkflowState) => ({ ...rolloutSummary(s), execution_status: 'RUNNING', summary_source: 'memo' as const });
+    const lines = formatList([row(completed), row(base)]).trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(/^rollout-1\s+localhost:8000\s+vllm\s+completed\s+complete\s+100%\s+86\.1\s+2025-06-02T09:00:00\.000Z$/);
     expect(lines[2]).toMatch(/^rollout-1\s+localhost:8000\s+vllm\s+pending\s+pending\s+-\s+n\/a\s+/);

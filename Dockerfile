@@ -22,5 +22,5 @@ COPY scripts ./scripts
 RUN npm run build
 ENV NODE_ENV=production
 ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
-# Node flags per process as scripts/processes.ts NODE_FLAGS (docker-compose.yml passes them per service).
+# Node flags and environment per process as scripts/processes.ts NODE_FLAGS and PROCESS_ENV (docker-compose.yml passes them per service).
 CMD ["node", "dist/api/main.js"]

@@ -11,6 +11,23 @@ const WORKFLOW_VALUE_IMPORTS = {
     'workflows/ runs in the Temporal sandbox: import values only from @temporalio/workflow, @temporalio/common, workflows/, core/ and contract/ (anything else as `import type`).',
 };
 
+/**
+ * The workflow bundle's modules (workflows/, core/, contract/) are evaluated once per worker thread and
+ * shared by every cached workflow (PRELOADED_WORKFLOW_MODULES in worker/createWorker.ts): state kept at
+ * module level would leak from one rollout into another, and differ on replay.
+ */
+const SHARED_MODULE_STATE = [
+  {
+    selector: ':matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration[kind!="const"]',
+    message: 'workflows/, core/ and contract/ are shared by every cached workflow: no module-level let or var (keep state in the workflow run).',
+  },
+  {
+    // A WeakMap or WeakSet is allowed: keyed by a run's own objects, it holds nothing of another run.
+    selector: ':matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Map|Set|Array)$/]',
+    message: 'workflows/, core/ and contract/ are shared by every cached workflow: no module-level collection (keep state in the workflow run).',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.tools/**', '.data/**', 'bin/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -53,6 +70,10 @@ export default tseslint.config(
         { patterns: [{ regex: '^(?!@temporalio/common$|\\./|\\.\\./core/).*', allowTypeImports: true, message: 'contract/ is sandbox-safe: value imports only from @temporalio/common and core/ (types from anywhere).' }] },
       ],
     },
+  },
+  {
+    files: ['workflows/**/*.ts', 'core/**/*.ts', 'contract/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...SHARED_MODULE_STATE] },
   },
   {
     files: ['tests/**/*.ts'],

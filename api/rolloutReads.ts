@@ -170,8 +170,13 @@ function stageOf(indexed: string | undefined): string | null {
   return indexed === undefined || indexed === 'none' ? null : indexed;
 }
 
+/** When the POST was answered (the claim carries it); claims made before that carry only their guard's start. */
+function claimedAt(claim: ClaimRequest, guard: WorkflowExecutionInfo): Date {
+  return claim.created_at ? new Date(claim.created_at) : guard.startTime;
+}
+
 function claimRow(claim: ClaimRequest, guard: WorkflowExecutionInfo): RolloutRow {
-  return { ...rolloutSummary(pendingState(claim, guard.startTime)), execution_status: 'NOT_STARTED', summary_source: 'claim' };
+  return { ...rolloutSummary(pendingState(claim, claimedAt(claim, guard))), execution_status: 'NOT_STARTED', summary_source: 'claim' };
 }
 
 /**
@@ -307,7 +312,7 @@ export class RolloutReads {
     const [guard] = await this.visible(`WorkflowType = '${DEPLOYMENT_GUARD_WORKFLOW_TYPE}' AND ${ROLLOUT_KEY.name} = ${quoteVisibility(workflowId)}`, 1);
     const claim = guard?.memo?.claim as ClaimRequest | undefined;
     // A tuning run's claim describes no rollout: its rollouts are started (and read) one by one.
-    return claim && !claim.tuning && guard.status.name === 'RUNNING' ? pendingState(claim, guard.startTime) : null;
+    return claim && !claim.tuning && guard.status.name === 'RUNNING' ? pendingState(claim, claimedAt(claim, guard)) : null;
   }
 
   /**

@@ -66,9 +66,10 @@ export class RolloutService {
    */
   async start(req: RolloutRequest, startedBy: string): Promise<WorkflowState> {
     const deploymentKey = canonicalDeploymentKey(req.instance_id);
-    const claim: ClaimRequest = { rollout_id: rolloutId(randomUUID()), request: req, started_by: startedBy, deployment_key: deploymentKey };
+    // One created_at from the POST answer on: the claim carries it to the rollout.
+    const claim: ClaimRequest = { rollout_id: rolloutId(randomUUID()), request: req, started_by: startedBy, deployment_key: deploymentKey, created_at: new Date().toISOString() };
     await this.claimDeployment(claim);
-    return pendingState(claim, new Date());
+    return pendingState(claim, new Date(claim.created_at!));
   }
 
   /**

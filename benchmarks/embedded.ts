@@ -21,7 +21,7 @@ import { createApp } from '../api/app';
 import { createFleetSimulator, type FleetDeploymentSpec, type FleetSimulator } from '../simulator/simulatedFleet';
 import { compiledPath, ensureBuilt } from '../scripts/build';
 import { ensureTemporalBinaries, PROJECT_ROOT } from '../scripts/temporalBinaries';
-import { NODE_FLAGS, waitForPort } from '../scripts/processes';
+import { NODE_FLAGS, PROCESS_ENV, waitForPort } from '../scripts/processes';
 import * as createWorkerModule from '../worker/createWorker';
 import * as floorActivities from './floor/activities';
 import { freePort } from '../scripts/processes';
@@ -243,6 +243,7 @@ export async function startEmbedded(log: (line: string) => void, opts: EmbeddedO
 
     async spawnWorker(taskQueue, extraEnv = {}, nodeArgs = []) {
       const handle = spawnChild('worker', 'worker/main.ts', {
+        ...PROCESS_ENV.worker,
         // Its metrics endpoints stay on, as in production, on ports of their own.
         WORKER_METRICS_PORT: String(await freePort()),
         TEMPORAL_SDK_METRICS_PORT: String(await freePort()),
@@ -259,7 +260,9 @@ export async function startEmbedded(log: (line: string) => void, opts: EmbeddedO
     },
 
     async spawnFloorWorker(taskQueue, extraEnv = {}) {
+      // The floor runs with the worker's flags and environment: the same SDK worker, settings included.
       const handle = spawnChild('floor-worker', 'benchmarks/floor/workerMain.ts', {
+        ...PROCESS_ENV.worker,
         TEMPORAL_ADDRESS: temporalAddress,
         TEMPORAL_NAMESPACE: namespace,
         TASK_QUEUE: taskQueue,

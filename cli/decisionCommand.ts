@@ -33,7 +33,9 @@ export function registerDecision(program: Command, io: CliIO, spec: DecisionComm
     .option('--json', 'print the state the gateway answers, as JSON');
   if (spec.note) command.option(`--${spec.note.option} <text>`, spec.note.help);
   return command.action(async (id: string, options: Record<string, string | boolean | undefined>) => {
-    const body: Record<string, string> = { [spec.actorField]: (options.by as string | undefined) ?? defaultActor(deps.env) };
+    // A blank --by (`--by "$USER"` with USER unset) is not a name: the default applies, never an empty actor.
+    const by = typeof options.by === 'string' && options.by.trim() !== '' ? options.by.trim() : defaultActor(deps.env);
+    const body: Record<string, string> = { [spec.actorField]: by };
     const note = spec.note ? options[spec.note.option] : undefined;
     if (spec.note && typeof note === 'string') body[spec.note.field] = note;
     const client = GatewayClient.fromEnv(deps.env, deps.timeoutMs);

@@ -38,7 +38,9 @@ const ALWAYS_REFUSED_NETWORKS: Array<[string, string]> = [
   ['ff00::/8', 'a multicast address'],
 ];
 const REFUSED = ALWAYS_REFUSED_NETWORKS.map(([cidr, why]) => ({ network: parseCidr(cidr) as Cidr, why }));
-const METADATA_NAMES = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'metadata.azure.com']);
+// A constant set, never changed after it is built.
+// eslint-disable-next-line no-restricted-syntax
+const METADATA_NAMES: ReadonlySet<string> = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'metadata.azure.com']);
 
 /** Why an address may never be a target, or null. */
 export function alwaysRefusedAddress(ip: IpAddress): string | null {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EngineArgsSchema } from './engine';
+import { EngineArgsSchema, EngineTypeSchema } from './engine';
 
 /** `POST {deployment}/sim/v1/faults` */
 export const FaultSchema = z.discriminatedUnion('kind', [
@@ -41,3 +41,12 @@ export const SimStateSchema = z.object({
   load: LoadSchema,
 });
 export type SimState = z.infer<typeof SimStateSchema>;
+
+/**
+ * `POST {deployment}/sim/v1/reset`: which deployments of this simulator go back to how they started
+ * (first config, no faults, default load, no replica lease), named by engine; none named: all of them.
+ */
+export const SimResetSchema = z
+  .object({ deployments: z.array(EngineTypeSchema).min(1).optional() })
+  .strict();
+export type SimReset = z.infer<typeof SimResetSchema>;

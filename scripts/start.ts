@@ -1,50 +1,46 @@
 /**
  * `npm start`: the whole system on embedded defaults — Temporal dev server (unless TEMPORAL_ADDRESS
- * points at one), fleet simulator, worker and gateway — and stops everything on Ctrl-C.
+ * points at one; TEMPORAL_IP, TEMPORAL_PORT, TEMPORAL_UI_PORT and TEMPORAL_DB_FILE move it), fleet simulator,
+ * worker and gateway. A crashed worker, gateway or simulator is restarted; Ctrl-C or SIGTERM stops everything.
  *
  * The processes run compiled JavaScript from dist/ (`node <NODE_FLAGS> dist/worker/main.js`), built first
  * when a source file is newer than the last build, and the worker loads the pre-built workflow bundle
  * (dist/workflow-bundle.js) unless WORKFLOW_BUNDLE_PATH names another. SERVETUNE_TSX=1 runs them from
  * source under tsx instead, with no build, as `npm run worker|api|sim` do.
  */
-import type { ChildProcess } from 'node:child_process';
 import { intFromEnv, temporalSettings } from '../runtime/settings';
 import { readFileSync } from 'node:fs';
 import { deploymentVersionFromEnv } from '../worker/deploymentVersion';
 import { compiledPath, ensureBuilt, WORKFLOW_BUNDLE } from './build';
-import { NODE_FLAGS, spawnNamed, splitHostPort, waitForPort } from './processes';
+import { NODE_FLAGS, PROCESS_ENV, spawnNamed, splitHostPort, waitForPort } from './processes';
+import { Supervisor } from './supervisor';
 import { ensureTemporalBinaries } from './temporalBinaries';
 
 const FROM_SOURCE = process.env.SERVETUNE_TSX === '1';
 
-const children: ChildProcess[] = [];
-let stopping = false;
+const supervisor = new Supervisor((line) => console.log(`${'[start]'.padEnd(11)} ${line}`));
 
-function stopAll(code: number): void {
-  if (stopping) return;
-  stopping = true;
-  // Reverse order: gateway and worker stop before the server they talk to.
-  for (const child of [...children].reverse()) if (child.exitCode === null) child.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 3000).unref();
-  void Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() => process.exit(code));
-}
-
-/** Runs `script` (a .ts path from the project root) compiled, or from source under tsx with SERVETUNE_TSX=1. */
+/**
+ * Runs `script` (a .ts path from the project root) compiled, or from source under tsx with SERVETUNE_TSX=1.
+ * A worker, gateway or simulator that crashes is started again (scripts/supervisor.ts); the Temporal server
+ * is not: a dev server that exits has usually lost its port or its file, which a restart would repeat.
+ */
 function run(name: string, script: string, env: NodeJS.ProcessEnv = {}, nodeFlags: readonly string[] = []): void {
   const entry = FROM_SOURCE ? ['--import', 'tsx', script] : [compiledPath(script)];
-  const child = spawnNamed(name, process.execPath, [...nodeFlags, ...entry], env);
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`[start] ${name} exited (${signal ?? code}); stopping everything`);
-      stopAll(1);
-    }
-  });
-  children.push(child);
+  supervisor.start({ name, restart: name !== 'temporal', spawn: () => spawnNamed(name, process.execPath, [...nodeFlags, ...entry], env) });
+}
+
+/** Where clients reach a server bound on `ip`: a wildcard bind is reached on loopback. */
+function reachableHost(ip: string): string {
+  return ip === '0.0.0.0' || ip === '::' ? '127.0.0.1' : ip;
 }
 
 async function main(): Promise<void> {
   const embedded = !process.env.TEMPORAL_ADDRESS;
-  const settings = temporalSettings();
+  // Embedded: the dev server binds TEMPORAL_IP:TEMPORAL_PORT and every child is told that address.
+  const temporalIp = process.env.TEMPORAL_IP || '127.0.0.1';
+  const temporalEnv = embedded ? { TEMPORAL_ADDRESS: `${reachableHost(temporalIp)}:${intFromEnv(process.env.TEMPORAL_PORT, 7233)}` } : {};
+  const settings = temporalSettings({ ...process.env, ...temporalEnv });
   const { host: temporalHost, port: temporalPort } = splitHostPort(settings.address, 7233);
   const uiPort = intFromEnv(process.env.TEMPORAL_UI_PORT, 8233);
   const apiHost = process.env.HOST || '127.0.0.1';
@@ -57,12 +53,12 @@ async function main(): Promise<void> {
 
   if (embedded) ensureTemporalBinaries((line) => console.log(`[tools] ${line}`));
   if (!FROM_SOURCE) ensureBuilt((line) => console.log(`${'[build]'.padEnd(11)} ${line}`));
-  if (embedded) run('temporal', 'scripts/temporal.ts', { TEMPORAL_PORT: String(temporalPort), TEMPORAL_IP: temporalHost });
+  if (embedded) run('temporal', 'scripts/temporal.ts', { TEMPORAL_PORT: String(temporalPort), TEMPORAL_IP: temporalIp });
   await waitForPort(temporalHost, temporalPort, 60_000, 'Temporal');
   run('sim', 'simulator/main.ts', {}, NODE_FLAGS.sim);
   const bundlePath = FROM_SOURCE ? null : process.env.WORKFLOW_BUNDLE_PATH || WORKFLOW_BUNDLE;
-  run('worker', 'worker/main.ts', bundlePath ? { WORKFLOW_BUNDLE_PATH: bundlePath } : {}, NODE_FLAGS.worker);
-  run('api', 'api/main.ts', {}, NODE_FLAGS.api);
+  run('worker', 'worker/main.ts', { ...PROCESS_ENV.worker, ...temporalEnv, ...(bundlePath ? { WORKFLOW_BUNDLE_PATH: bundlePath } : {}) }, NODE_FLAGS.worker);
+  run('api', 'api/main.ts', temporalEnv, NODE_FLAGS.api);
   await Promise.all([
     ...Object.values(simPorts).map((port) => waitForPort('127.0.0.1', port, 30_000, 'fleet simulator')),
     waitForPort(apiHost, apiPort, 60_000, 'gateway'),
@@ -74,11 +70,11 @@ async function main(): Promise<void> {
       `  REST gateway     http://${apiHost}:${apiPort}/api/v1/workflows`,
       `  Temporal         ${settings.address} (namespace ${settings.namespace}, task queue ${settings.taskQueue})`,
       `  worker build     ${workerBuild(bundlePath)}`,
-      embedded ? `  Temporal Web UI  http://${temporalHost}:${uiPort}` : '',
+      embedded ? `  Temporal Web UI  http://${temporalHost}:${uiPort}  (history in ${process.env.TEMPORAL_DB_FILE || '.data/temporal.db'})` : '',
       `  simulated vLLM   http://127.0.0.1:${simPorts.vllm}  (replicas: /servetune/v1/replicas)`,
       `  simulated TGI    http://127.0.0.1:${simPorts.tgi}`,
       `  simulated SGLang http://127.0.0.1:${simPorts.sglang}`,
-      'Ctrl-C stops everything.',
+      'A worker, gateway or simulator that crashes is started again; Ctrl-C stops everything.',
       '',
     ]
       .filter((l) => l !== '')
@@ -97,9 +93,9 @@ function workerBuild(bundlePath: string | null): string {
   }
 }
 
-process.on('SIGINT', () => stopAll(0));
-process.on('SIGTERM', () => stopAll(0));
+process.on('SIGINT', () => supervisor.stopAll(0));
+process.on('SIGTERM', () => supervisor.stopAll(0));
 main().catch((err) => {
   console.error(`[start] ${(err as Error).message}`);
-  stopAll(1);
+  supervisor.stopAll(1);
 });

@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ConfigPushSchema, FaultSchema, LoadSchema, type ReplicaList } from '../models';
+import { ConfigPushSchema, FaultSchema, LoadSchema, SimResetSchema, type ReplicaList } from '../models';
 import { claimForPush, leaseRouter } from '../agent/leaseHttp';
 import type { SimDeployment } from './deployment';
 import { sendError, sendInvalid, zodDetails } from './http';
@@ -80,6 +80,8 @@ function replicaRouter(deployment: SimDeployment, options: DeploymentAppOptions)
 export interface DeploymentAppOptions {
   /** How long a config push that changes the revision takes to answer (the engine restart). */
   applyDelayMs: number;
+  /** Every deployment of this simulator process, which `POST /sim/v1/reset` may name; default: this one alone. */
+  fleet?: () => readonly SimDeployment[];
 }
 
 export function createDeploymentApp(deployment: SimDeployment, options: DeploymentAppOptions = { applyDelayMs: 0 }): express.Express {
@@ -138,6 +140,21 @@ export function createDeploymentApp(deployment: SimDeployment, options: Deployme
     if (!parsed.success) return sendInvalid(res, zodDetails(parsed.error));
     deployment.setLoad(parsed.data);
     res.status(200).json({ load: deployment.getLoad() });
+  });
+
+  // The walkthrough's clean slate: deployments named by engine (none named: all) back on their first config.
+  app.post('/sim/v1/reset', express.json({ limit: '1mb' }), (req, res) => {
+    const parsed = SimResetSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return sendInvalid(res, zodDetails(parsed.error));
+    const fleet = options.fleet?.() ?? [deployment];
+    const named = parsed.data.deployments;
+    const missing = (named ?? []).flatMap((engine, k) =>
+      fleet.some((d) => d.engine.engine === engine) ? [] : [{ field: `deployments[${k}]`, message: `no ${engine} deployment in this simulator` }],
+    );
+    if (missing.length > 0) return sendInvalid(res, missing);
+    const chosen = named ? fleet.filter((d) => named.includes(d.engine.engine)) : fleet;
+    for (const d of chosen) d.reset();
+    res.status(200).json({ reset: chosen.map((d) => d.engine.engine) });
   });
 
   app.use((req: Request, res: Response) => {

@@ -38,6 +38,7 @@ export class SimDeployment {
   readonly replicas: readonly SimReplica[];
   private readonly now: () => number;
   private load: Load;
+  private readonly initialLoad: Load;
   private faults: StoredFault[] = [];
   private readonly perfCache = new Map<string, Performance>();
 
@@ -47,7 +48,8 @@ export class SimDeployment {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.now = opts.now;
     const dl = opts.engine.defaultLoad;
-    this.load = { ...dl, requests_per_second: (dl.requests_per_second * opts.replicas) / REFERENCE_REPLICAS };
+    this.initialLoad = { ...dl, requests_per_second: (dl.requests_per_second * opts.replicas) / REFERENCE_REPLICAS };
+    this.load = { ...this.initialLoad };
     const t = this.now();
     this.replicas = Array.from({ length: opts.replicas }, (_, i) => new SimReplica(i, `${this.baseUrl}/replicas/${i}`, opts.engine, t, opts.leaseClock));
   }
@@ -109,6 +111,15 @@ export class SimDeployment {
   clearFaults(): void {
     this.advanceAll();
     this.faults = [];
+  }
+
+  /** Back to how the deployment started: every replica on its first config and free of leases, no faults, the default load. */
+  reset(): void {
+    this.advanceAll();
+    for (const r of this.replicas) r.reset();
+    this.faults = [];
+    this.load = { ...this.initialLoad };
+    this.perfCache.clear();
   }
 
   listFaults(): Fault[] {

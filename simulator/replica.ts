@@ -49,6 +49,17 @@ export class SimReplica {
     this.lastAdvancedMs = nowMs;
   }
 
+  /**
+   * Back to how the replica started: first revision and args, no pushes counted, no lease. The counters
+   * keep growing (a scrape must never see them go down); the caller has advanced the clock.
+   */
+  reset(): void {
+    this.revision = INITIAL_REVISION;
+    this.engineArgs = { ...this.engine.defaultArgs };
+    this.configPushes = 0;
+    this.lease.release(undefined, true);
+  }
+
   /** Switch to a new revision (the caller has validated the args and advanced the clock). */
   apply(revision: string, engineArgs: EngineArgs): void {
     this.revision = revision;

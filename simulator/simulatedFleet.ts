@@ -83,7 +83,8 @@ export async function createFleetSimulator(opts: FleetSimulatorOptions): Promise
       const port = await listen(server, spec.port, host);
       const url = `http://${opts.advertiseHost ?? clientHost(host)}:${port}`;
       const simulator = new SimDeployment({ engine, baseUrl: url, replicas: spec.replicas ?? DEFAULT_REPLICAS, now });
-      server.on('request', createDeploymentApp(simulator, { applyDelayMs: opts.applyDelayMs ?? 0 }));
+      const fleet = () => deployments.map((d) => d.simulator);
+      server.on('request', createDeploymentApp(simulator, { applyDelayMs: opts.applyDelayMs ?? 0, fleet }));
       deployments.push({ engine: spec.engine, url, replicaAddresses: simulator.addresses(), simulator });
     }
   } catch (err) {

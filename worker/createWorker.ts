@@ -16,6 +16,18 @@ export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/telem
 /** The workflows the worker bundles (`workflows/index.ts`, or `dist/workflows/index.js` when compiled). */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
+/**
+ * Modules the worker thread evaluates once and every cached workflow shares: the workflows and their
+ * interceptor, with everything they import (core/, contract/). Otherwise each workflow in the cache gets
+ * its own instance of every one of those modules — its own closures and, as the code warms up, its own
+ * inline caches and optimized code — which is most of what a cached rollout costs beyond a bare workflow
+ * (BENCHMARKS.md). Sharing is safe because these modules keep no state at module level: the workflow's
+ * state lives in its run (rolloutRun's locals), and the SDK functions they import find the current
+ * workflow when called, not when the module is evaluated (a lint rule in eslint.config.mjs refuses module-level
+ * let, var and collections there; tests/unit/lint/sandboxRules.test.ts checks the rule).
+ */
+export const PRELOADED_WORKFLOW_MODULES = [WORKFLOWS_PATH, ...WORKFLOW_INTERCEPTOR_MODULES];
+
 type WebpackConfigHook = NonNullable<BundleOptions['webpackConfigHook']>;
 
 /**
@@ -31,6 +43,7 @@ export const WORKFLOW_BUNDLE_OPTIONS = {
   workflowsPath: WORKFLOWS_PATH,
   workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
   webpackConfigHook: withoutSourcesContent,
+  preloadModules: PRELOADED_WORKFLOW_MODULES,
 } satisfies Partial<BundleOptions>;
 
 const quiet = () => undefined;
@@ -113,7 +126,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<W
     activities: opts.activities ?? createActivities(),
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { webpackConfigHook: withoutSourcesContent } }),
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { webpackConfigHook: withoutSourcesContent, preloadModules: PRELOADED_WORKFLOW_MODULES } }),
     maxCachedWorkflows: opts.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
     // workflowModules only applies when the worker bundles; pre-built bundles carry them already.

@@ -26,6 +26,8 @@ export interface ClaimRequest {
   started_by: string;
   /** The deployment's key, one however it is spelled (`canonicalDeploymentKey`); absent in claims made before it existed. */
   deployment_key?: string;
+  /** When the gateway accepted it: the `created_at` of its POST answer and of the rollout. Absent in older claims. */
+  created_at?: string;
   /**
    * Present when the claim is for a tuning run (its ID is then `rollout_id`, and `request` its rollouts'
    * settings): the guard starts the run instead of a rollout.

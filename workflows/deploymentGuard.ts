@@ -26,7 +26,7 @@ export async function deploymentGuardWorkflow(claim: ClaimRequest): Promise<void
       // What the Web UI lists for the rollout. Metadata of the start command, not compared on replay.
       staticSummary: rolloutStaticSummary(claim.request),
       staticDetails: rolloutStaticDetails(claim.request, claim.started_by),
-      args: [{ ...claim.request, started_by: claim.started_by, started_via: 'rest' }],
+      args: [{ ...claim.request, started_by: claim.started_by, started_via: 'rest', ...(claim.created_at ? { created_at: claim.created_at } : {}) }],
       // Closing the guard (cancel, terminate) must still let the rollout roll back.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       typedSearchAttributes: [

@@ -34,7 +34,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Work
   // handling when replayed: a signal the new check ignores would change what they did.
   const checkedDecisions = patched('decision-payload-checked-channel-from-transport');
   registerDecisionHandlers(run, checkedDecisions);
-  run.audit('start', actor(input.started_by), startedVia(input, checkedDecisions));
+  // Recorded as of the rollout's created_at: the gateway's POST answer showed this entry at that time.
+  run.audit('start', actor(input.started_by), startedVia(input, checkedDecisions), null, run.state.created_at);
   indexDeployment(input);
 
   try {

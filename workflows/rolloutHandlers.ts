@@ -56,12 +56,14 @@ export function registerDecisionHandlers(run: RolloutRun, checkedDecisions: bool
 
   // The decision updates answer once the rollout has acted on them (left the approval or promotion
   // wait), so a read right after the answer shows where the rollout went. An abort takes effect at the
-  // rollout's next step, and answers once the rollout has stopped going forward (it is rolling back or
-  // has ended); before the abort checkpoints it answered at once.
+  // rollout's next step and answers once the rollout has ended (`rolled_back`, or `rejected` before any
+  // change), so its answer is the status the abort led to; rollouts begun before that answered as the
+  // rollback began (status still `rolling_out`), and before the abort checkpoints at once.
   decisionUpdate(approveUpdate, 'approve', approve, awaitingDecision, () => state.status !== 'awaiting_approval');
   decisionUpdate(rejectUpdate, 'reject', reject, awaitingDecision, () => state.status !== 'awaiting_approval');
   decisionUpdate(promoteUpdate, 'promote', promote, awaitingPromotion, () => state.current_step !== 'await_promotion');
-  const abortActedOn = () => !run.patches.abortCheckpoints || state.current_step === 'rollback' || !inProgress();
+  const abortActedOn = () =>
+    !run.patches.abortCheckpoints || !inProgress() || (!run.patches.abortAnswersWhenEnded && state.current_step === 'rollback');
   decisionUpdate(abortUpdate, 'abort', abort, inProgress, abortActedOn);
 
   /** A signal is fire and forget: one that does not fit (shape, deadline, state) is ignored and logged. */

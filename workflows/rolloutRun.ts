@@ -13,6 +13,8 @@ import { RolloutSummaryMemo } from './rolloutSummary';
 export interface RolloutWorkflowInput extends RolloutRequest {
   started_by?: string;
   started_via?: Channel;
+  /** When the gateway accepted the rollout (its POST answer's `created_at`); absent: the rollout's own start. */
+  created_at?: string;
 }
 
 /**
@@ -27,6 +29,8 @@ function safetyPatches() {
     cancellablePushes: patched('cancellable-pushes'),
     /** The monitoring ticks of a whole rollout are capped (see core/monitoring.ts). */
     boundedMonitoring: patched('bounded-monitoring-ticks'),
+    /** The abort update answers once the rollout has ended (rolled back or rejected), not as its rollback begins. */
+    abortAnswersWhenEnded: patched('abort-answers-when-ended'),
   };
 }
 
@@ -55,7 +59,9 @@ export class RolloutRun {
   private readonly summaryMemo = new RolloutSummaryMemo();
 
   constructor(readonly input: RolloutWorkflowInput) {
-    this.state = initialState(workflowInfo().workflowId, input, nowIso());
+    // The gateway answered the POST with its own time: every later read shows the same created_at.
+    const accepted = typeof input.created_at === 'string' && !Number.isNaN(Date.parse(input.created_at)) ? input.created_at : null;
+    this.state = initialState(workflowInfo().workflowId, input, accepted ?? nowIso());
     this.slo = withDefaults(input.slo);
     this.fleet = { instance_id: input.instance_id, count: 0, digest: '' };
     this.leaseSeconds = leaseSecondsFor(input, MAX_LEASE_SECONDS);
@@ -83,8 +89,8 @@ export class RolloutRun {
     return this.state;
   }
 
-  audit(action: AuditEntry['action'], by: string, channel: Channel | undefined, detail?: string | null): void {
-    this.state.audit.push({ action, actor: by, channel: channel ?? 'temporal', at: nowIso(), detail: detail ?? null });
+  audit(action: AuditEntry['action'], by: string, channel: Channel | undefined, detail?: string | null, at: string = nowIso()): void {
+    this.state.audit.push({ action, actor: by, channel: channel ?? 'temporal', at, detail: detail ?? null });
   }
 
   abortMessage(): string {

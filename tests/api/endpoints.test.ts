@@ -94,6 +94,8 @@ test('a decision that no worker takes within the timeout answers 503 no_worker',
 
 describe('rollout lifecycle over REST', () => {
   let id: string;
+  /** The POST answer's created_at and its start audit entry's time: every later read shows the same. */
+  let created: { created_at: string; start_at: string };
   const deployment = () => stack.deployments[0];
 
   test('POST /api/v1/workflows answers 201 with the state document', async () => {
@@ -102,6 +104,7 @@ describe('rollout lifecycle over REST', () => {
     expect(WorkflowStateSchema.parse(res.body)).toEqual(res.body);
     expect(res.body.workflow_id).toMatch(/^rollout-[0-9a-f-]{36}$/);
     id = res.body.workflow_id;
+    created = { created_at: res.body.created_at, start_at: res.body.audit[0].at };
   });
 
   test('GET /api/v1/workflows/{id} answers the live state, valid against the schema', async () => {
@@ -109,6 +112,7 @@ describe('rollout lifecycle over REST', () => {
     expect(LiveStateSchema.parse(state)).toEqual(state);
     expect(state.replicas).toHaveLength(10);
     expect(state.analysis_result!.metrics.request_rate).toBeGreaterThan(0);
+    expect({ created_at: state.created_at, start_at: state.audit[0].at }).toEqual(created);
   });
 
   test('a second rollout for the same deployment is 409 while the first is in progress', async () => {
@@ -149,7 +153,10 @@ describe('rollout lifecycle over REST', () => {
     expect(again.body.error.code).toBe('not_awaiting_approval');
     const reject = await stack.api.post(`/api/v1/workflows/${id}/reject`).send({ rejected_by: 'late' });
     expect(reject.status).toBe(409);
-    await waitForState(stack, id, isTerminal);
+    const done = await waitForState(stack, id, isTerminal);
+    expect({ created_at: done.created_at, start_at: done.audit[0].at }).toEqual(created);
+    const listed = await stack.api.get('/api/v1/workflows').query({ instance_id: deployment() });
+    expect(listed.body.workflows.map((w: { created_at: string }) => w.created_at)).toEqual([created.created_at]);
   });
 
   test('after the rollout ends the deployment takes a new rollout, which finds nothing left to tune', async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureTemporalBinaries } from '../../scripts/temporalBinaries';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/createWorker';
+import { PRELOADED_WORKFLOW_MODULES, WORKFLOW_INTERCEPTOR_MODULES } from '../../worker/createWorker';
 
 /**
  * Runs once per `jest` run: makes sure the Temporal binaries are there and bundles the workflow
@@ -18,6 +18,8 @@ export default async function globalSetup(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    // As the worker runs them: one instance of each module, shared by every cached workflow.
+    preloadModules: PRELOADED_WORKFLOW_MODULES,
     logger: quietLogger,
   });
   const bundlePath = path.join(dir, 'workflow-bundle.js');

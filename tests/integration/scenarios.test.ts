@@ -23,7 +23,7 @@ let nextDeployment = 0;
 
 beforeAll(async () => {
   env = await startDevServer();
-  stack = await startStack(env, 10);
+  stack = await startStack(env, 11);
 });
 
 afterAll(async () => {
@@ -182,6 +182,31 @@ test('approving with `temporal workflow signal` acts exactly like the REST appro
   const done = await waitForState(stack, id, isTerminal);
   expect(done.status).toBe('completed');
   await recordHistory('approve-with-cli', id);
+});
+
+test('a decision that does not fit: `temporal workflow signal` says it succeeded and nothing happens; `temporal workflow update execute` refuses it', async () => {
+  const deployment = freshDeployment();
+  const id = await startRollout({ instance_id: deployment, auto_rollout: false, stages: [50, 100] });
+  await waitForState(stack, id, (s) => s.current_step === 'await_promotion');
+  const temporal = (...args: string[]) =>
+    promisify(execFile)(process.env.TEMPORAL_CLI_PATH!, [...args, '--address', env.address, '--namespace', env.namespace ?? 'default', '--workflow-id', id]);
+  const input = JSON.stringify({ approved_by: 'stray' });
+
+  // The documented commands (docs/cli.md), as an operator types them.
+  const signal = await temporal('workflow', 'signal', '--name', 'approve', '--input', input);
+  expect(signal.stdout).toContain('Signal workflow succeeded');
+  const update = await temporal('workflow', 'update', 'execute', '--name', 'approve', '--input', input).then(
+    () => null,
+    (err: { code: number; stdout: string; stderr: string }) => err,
+  );
+  expect(update?.code).toBe(1);
+  expect(`${update?.stdout}${update?.stderr}`).toContain('is rolling_out (await_promotion), not awaiting approval');
+
+  const state = (await stack.api.get(`/api/v1/workflows/${id}`)).body as WorkflowState;
+  expect(state).toMatchObject({ approved: null, approved_by: null, current_step: 'await_promotion' });
+  expect(state.audit.map((a) => a.action)).toEqual(['start']);
+  await env.client.workflow.getHandle(id).signal('abort', { aborted_by: 'test' });
+  await waitForState(stack, id, isTerminal);
 });
 
 test('auto_rollout false: each stage waits for a promote signal', async () => {

@@ -11,6 +11,7 @@ import { composeSchemaPath, interpolate, validateCompose } from '../../scripts/v
 import { parseTarget } from '../../core/targetAddress';
 import { checkTarget } from '../../core/targetAllowlist';
 import { allowedTargetsFromEnv } from '../../runtime/targetSettings';
+import { NODE_FLAGS, PROCESS_ENV } from '../../scripts/processes';
 import { TEMPORAL_SERVER_VERSION } from '../../scripts/cluster/serverBinaries';
 
 const root = path.join(__dirname, '..', '..');
@@ -94,11 +95,13 @@ test('servetune services run the compiled build under an init, restart, and have
   const doc = parse(readFileSync(composeFile, 'utf8'), { merge: true });
   const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
   expect(dockerfile).toMatch(/RUN npm run build/);
-  const entry = { simulator: 'simulator/main.ts', worker: 'worker/main.ts', api: 'api/main.ts' } as const;
-  for (const [name, source] of Object.entries(entry)) {
+  const entry = { simulator: ['simulator/main.ts', 'sim'], worker: ['worker/main.ts', 'worker'], api: ['api/main.ts', 'api'] } as const;
+  for (const [name, [source, processName]] of Object.entries(entry)) {
     const svc = doc.services[name];
     // `npx tsx` as the main process would bypass the image's compiled build and keep signals from node.
-    expect(svc.command).toEqual(['node', `dist/${source.replace(/\.ts$/, '.js')}`]);
+    // Node flags and environment as `npm start` runs the process (scripts/processes.ts).
+    expect(svc.command).toEqual(['node', ...NODE_FLAGS[processName], `dist/${source.replace(/\.ts$/, '.js')}`]);
+    expect(svc.environment).toMatchObject(PROCESS_ENV[processName]);
     expect(svc.init).toBe(true);
     expect(svc.restart).toBe('unless-stopped');
     const test = svc.healthcheck.test.join(' ');

@@ -37,6 +37,13 @@ describe('lint guards the workflow sandbox', () => {
     expect(await lintAs('workflows/rollout.ts', "import { NON_RETRYABLE_TYPES } from '../contract';\nexport const t = NON_RETRYABLE_TYPES;\n")).toEqual([]);
   }, 60_000);
 
+  it('refuses module-level state in the modules every cached workflow shares', async () => {
+    expect(await lintAs('workflows/rollout.ts', 'let runs = 0;\nexport function count(): number {\n  return ++runs;\n}\n')).toContain('no-restricted-syntax');
+    expect(await lintAs('core/healthGate.ts', 'export var last = 0;\n')).toContain('no-restricted-syntax');
+    expect(await lintAs('contract/index.ts', 'const seen = new Map<string, number>();\nexport const f = seen;\n')).toContain('no-restricted-syntax');
+    expect(await lintAs('workflows/rollout.ts', 'export function f(): number {\n  let n = 0;\n  const m = new Map<string, number>();\n  m.set("a", 1);\n  n += m.size;\n  return n;\n}\nexport const LIMIT = 3;\n')).toEqual([]);
+  }, 60_000);
+
   it('refuses a floating promise', async () => {
     const code = "import { sleep } from '@temporalio/workflow';\nexport async function w(): Promise<void> {\n  sleep(1);\n}\n";
     expect(await lintAs('workflows/rollout.ts', code)).toContain('@typescript-eslint/no-floating-promises');

@@ -6,6 +6,7 @@ import { MetricSourceSchema, type AnalysisResult, type ConfigPush, type EngineAr
 import type { EngineSample } from '../metrics';
 import { snapshotBetween } from '../metrics';
 import { detectBottlenecks } from '../core/bottlenecks';
+import { noiseMargins, SPREAD_REPLICAS } from '../core/noiseMargin';
 import { DEFAULT_SLO, healthScore, type Slo } from '../core/healthScore';
 import { DEFAULT_LEASE_SECONDS } from '../core/replicaLease';
 import { planOptimizations } from '../core/planner';
@@ -56,6 +57,15 @@ export interface StageMeasurement {
   /** The series with this tick's interval appended: the next tick's input. */
   series: { canary: MetricSeries; baseline: MetricSeries };
   judgement: CanaryJudgement;
+}
+
+/** A merged reading, with (when asked for) some replicas' own readings beside it. */
+export type FleetSample = EngineSample & { members?: EngineSample[] };
+
+/** `k` of the items, evenly spaced, always the same ones for the same list. */
+export function evenlySpaced<T>(items: readonly T[], k: number): T[] {
+  if (items.length <= k) return [...items];
+  return Array.from({ length: k }, (_, i) => items[Math.floor((i * items.length) / k)]);
 }
 
 export interface ReplicaTarget {
@@ -204,10 +214,19 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
       return toConfigRuns(configs);
     },
 
-    /** One merged reading of a range of replicas' metrics now, from the request's source or the configured one. */
-    async sampleFleet(input: { engine: EngineType; fleet: FleetRef; range: ReplicaRange; source?: MetricSourceConfig }): Promise<EngineSample> {
+    /**
+     * One merged reading of a range of replicas' metrics now, from the request's source or the configured
+     * one. With `members` (the baseline window), also up to that many replicas' own readings, evenly
+     * spaced over the range and in the same order every time: the per-replica spread of the window that
+     * bottlenecks must clear (core/noiseMargin.ts). Capped, so the history holds a bounded payload.
+     */
+    async sampleFleet(input: { engine: EngineType; fleet: FleetRef; range: ReplicaRange; source?: MetricSourceConfig; members?: number }): Promise<FleetSample> {
       const addresses = inRange(await resolveFleet(http, input.fleet), input.range);
-      return sampleReplicas(input.engine, addresses, input.source);
+      const merged = await sampleReplicas(input.engine, addresses, input.source);
+      if (!input.members || addresses.length < 2) return merged;
+      const picked = evenlySpaced(addresses, Math.min(input.members, SPREAD_REPLICAS));
+      const members = await withHeartbeat(() => mapWithConcurrency(picked, concurrency, (a) => sampleReplicas(input.engine, [a], input.source)));
+      return { ...merged, members };
     },
 
     /**
@@ -233,11 +252,15 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
       return { samples: { canary, baseline }, health, series, judgement };
     },
 
-    async analyzePerformance(input: { start: EngineSample; end: EngineSample; slo?: Slo }): Promise<AnalysisResult> {
+    async analyzePerformance(input: { start: FleetSample; end: FleetSample; slo?: Slo }): Promise<AnalysisResult> {
       const slo = input.slo ?? DEFAULT_SLO;
-      const snapshot = snapshotBetween(input.start, input.end);
+      const { members: startMembers, ...start } = input.start;
+      const { members: endMembers, ...end } = input.end;
+      const snapshot = snapshotBetween(start, end);
       const health = healthScore(snapshot, slo);
-      const bottlenecks = detectBottlenecks(snapshot, slo);
+      // Per-replica windows (same replicas, same order at both ends) give the noise each bottleneck must clear.
+      const pairs = startMembers && endMembers && startMembers.length === endMembers.length ? startMembers.map((s, i) => snapshotBetween(s, endMembers[i])) : null;
+      const bottlenecks = detectBottlenecks(snapshot, slo, pairs ? noiseMargins(pairs) : undefined);
       activityLog().info({ health_score: health.score, bottlenecks: bottlenecks.map((b) => b.kind) }, 'performance analyzed');
       const fixedKvBytes = input.end.gauges.kv_cache_fixed_bytes;
       return {

@@ -135,6 +135,12 @@ export function renderWatchLine(s: WorkflowState, nowMs: number): string {
   return `${parts.join(' | ')}\n`;
 }
 
+/** The improvement check in one line: "not_better against the old-config replicas (50% stage); required". */
+function improvementSummary(i: NonNullable<WorkflowState['improvement']>): string {
+  const against = i.comparison === 'baseline_replicas' ? 'the old-config replicas' : 'the window before the change';
+  return `${i.verdict} against ${against}${i.stage ? ` (${i.stage} stage)` : ''}; ${i.required ? 'required' : 'not required (require_improvement false)'}`;
+}
+
 /** `servetune status`: the whole state, readable. */
 /** A GET the rollout itself did not answer (no worker in time, or closed by Temporal): its last summary and why. */
 export function formatSummary(s: SummaryState): string {
@@ -172,6 +178,7 @@ export function formatState(s: WorkflowState): string {
   if (s.optimization_plan) rows.push(['plan', planSummary(s)]);
   if (s.final_health_score !== null) rows.push(['final health', score(s.final_health_score)]);
   if (s.total_improvement) rows.push(['improvement', s.total_improvement]);
+  if (s.improvement) rows.push(['kept?', improvementSummary(s.improvement)]);
   if (s.error_message) rows.push(['error', s.error_message]);
   out.push(table(rows));
   if (s.rollout_history.length > 0) {

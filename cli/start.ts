@@ -32,6 +32,7 @@ const OPTION_OF: Record<string, string> = {
   health_threshold: '--threshold',
   stages: '--stages',
   replicas: '--replicas',
+  require_improvement: '--no-require-improvement',
 };
 
 interface StartOptions {
@@ -39,6 +40,7 @@ interface StartOptions {
   engine: EngineType;
   approval?: boolean;
   autoRollout: boolean;
+  requireImprovement?: boolean;
   window?: number;
   threshold?: number;
   stages?: number[];
@@ -51,6 +53,7 @@ export function requestFromOptions(o: StartOptions): RolloutRequestInput {
   const request: RolloutRequestInput = { instance_id: o.instance, instance_type: o.engine };
   if (o.approval) request.requires_approval = true;
   if (o.autoRollout === false) request.auto_rollout = false;
+  if (o.requireImprovement === false) request.require_improvement = false;
   if (o.window !== undefined) request.monitoring_duration_seconds = o.window;
   if (o.threshold !== undefined) request.health_threshold = o.threshold;
   if (o.stages !== undefined) request.stages = o.stages;
@@ -73,6 +76,7 @@ export function registerStart(program: Command, io: CliIO, deps: GatewayDeps = d
     .addOption(new Option('--engine <engine>', 'inference engine of the deployment').choices(EngineTypeSchema.options).makeOptionMandatory())
     .option('--approval', 'wait for an approval (servetune approve ID) before changing anything')
     .option('--no-auto-rollout', 'after each passed stage, wait for a promote before the next')
+    .option('--no-require-improvement', 'keep a change that passed its gates even when it did not improve what the plan targeted')
     .option('--window <seconds>', 'monitoring window per stage, in seconds (gateway default 300)', parseNumber)
     .option('--threshold <x>', 'a stage passes when its health is at least x times the health before it, x in (0, 1] (default 0.9)', parseNumber)
     .option('--stages <list>', 'increasing percentages ending at 100 (default 10,50,100)', parseNumberList)

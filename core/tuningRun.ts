@@ -37,7 +37,7 @@ export function needsApproval(approval: TuningRequest['approval'], iteration: nu
 /** The rollout of one iteration: the run's rollout settings, its approval choice, and the candidate as an explicit plan. */
 export function iterationRequest(req: TuningRequest, iteration: number, candidate: Candidate): RolloutRequest {
   const { target_health: _target, approval, budget: _budget, ...rollout } = req;
-  // "Kept" must mean "measurably helped": once rollouts take `require_improvement`, it belongs here.
+  // "Kept" must mean "measurably helped": the run's `require_improvement` (default true) goes to every rollout.
   return {
     ...rollout,
     requires_approval: needsApproval(approval, iteration),

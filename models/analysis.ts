@@ -25,6 +25,8 @@ export const BottleneckSchema = z.object({
   value: z.number(),
   threshold: z.number(),
   description: z.string(),
+  /** How far past the threshold the value had to be (the baseline's per-replica noise); absent when not measured. */
+  margin: z.number().optional(),
 });
 export type Bottleneck = z.infer<typeof BottleneckSchema>;
 

@@ -56,6 +56,11 @@ export const RolloutRequestSchema = z
      * values, every other flag keeps the replica's. Without it, the planner's rules decide.
      */
     plan_override: PlanOverrideSchema.optional(),
+    /**
+     * After the last stage, keep the change only if the changed replicas are better than the old config
+     * on the metrics the plan targeted (core/improvementJudge.ts); false keeps any change that passed its gates.
+     */
+    require_improvement: z.boolean().default(true),
   })
   .strict();
 

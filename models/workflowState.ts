@@ -53,6 +53,31 @@ export const StageRecordSchema = z.object({
 });
 export type StageRecord = z.infer<typeof StageRecordSchema>;
 
+/** The check after the last stage: was the change better than the old config on what the plan targeted? */
+export const ImprovementStateSchema = z.object({
+  /** The request's `require_improvement`: false records the verdict but keeps the change anyway. */
+  required: z.boolean(),
+  verdict: z.enum(['better', 'not_better', 'no_data']),
+  /** What the changed replicas were compared with (docs/rollout-and-gates.md). */
+  comparison: z.enum(['baseline_replicas', 'pre_change_window']),
+  /** The stage whose measurements were judged. */
+  stage: z.string().nullable(),
+  metrics: z.array(
+    z.object({
+      metric: z.string(),
+      /** `targeted`: a metric the plan meant to improve; `cost`: a judged metric the change made too much worse. */
+      role: z.enum(['targeted', 'cost']),
+      canary_value: z.number().nullable(),
+      baseline_value: z.number().nullable(),
+      p_value: z.number().nullable(),
+      verdict: z.enum(['better', 'not_better', 'no_data']),
+      reason: z.string(),
+    }),
+  ),
+  reason: z.string(),
+});
+export type ImprovementState = z.infer<typeof ImprovementStateSchema>;
+
 /** `GET /api/v1/workflows/{id}` and the workflow's `getState` query answer exactly this. */
 export const WorkflowStateSchema = z.object({
   workflow_id: z.string(),
@@ -80,6 +105,8 @@ export const WorkflowStateSchema = z.object({
   final_health_score: z.number().nullable(),
   total_improvement: z.string().nullable(),
   error_message: z.string().nullable(),
+  /** Absent for rollouts that never reached the check (or began before it existed). */
+  improvement: ImprovementStateSchema.optional(),
   /** Who started, approved, rejected, promoted or aborted the rollout, when, and through which channel. */
   audit: z.array(AuditEntrySchema),
 });

@@ -4,6 +4,7 @@ import type { EngineSample } from '../metrics';
 import type { AnalysisResult, Channel, OptimizationPlan, WorkflowState } from '../models';
 import { canonicalDeploymentKey } from '../core/targetAddress';
 import { mixedConfigProblem } from '../core/uniformConfig';
+import { SPREAD_REPLICAS } from '../core/noiseMargin';
 import { planFromOverride } from '../core/planOverride';
 import { summaries } from '../core/stepSummaries';
 import { DEPLOYMENT_GUARD_ID_PREFIX, DEPLOYMENT_KEY, ENGINE_KEY } from '../contract';
@@ -94,7 +95,8 @@ async function collectMetrics(run: RolloutRun): Promise<Measured> {
   const mixed = mixedConfigProblem(configs);
   if (mixed && patched('refuse-mixed-configs')) return { ended: run.finish('failed', { error_message: mixed }) };
   const everyReplica = { from: 0, to: replicas.length };
-  const sample = { engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source };
+  // `members`: some replicas read one by one too, so analysis knows the window's noise (core/noiseMargin.ts).
+  const sample = { engine: input.instance_type, fleet, range: everyReplica, source: input.metrics_source, members: SPREAD_REPLICAS };
   const start = await reads.sampleFleet.executeWithOptions({ summary: summaries.baselineSample('start', fleet.count) }, [sample]);
   const baselineSeconds = Math.min(input.monitoring_duration_seconds, MAX_BASELINE_SECONDS);
   await condition(() => run.abortRequest !== null, toMs(baselineSeconds), { summary: summaries.baselineWindow(baselineSeconds) });

@@ -9,11 +9,12 @@ import { summaries, type StagePosition } from '../core/stepSummaries';
 import { monitoringTicks, nextAfterStage, samplingIntervalSeconds } from '../core/transitions';
 import { awaitedPushes, pushes, reads } from './activityProxies';
 import { cancelOnRequest } from './cancelOnRequest';
+import { checkImprovement, type ImprovementEvidence } from './improvementCheck';
 import { rollback, stopForAbort } from './rollback';
 import { nowIso, toMs, type RolloutRun } from './rolloutRun';
 
 type StageRecord = WorkflowState['rollout_history'][number];
-type StageOutcome = { score: number | null; failure?: string };
+type StageOutcome = { score: number | null; failure?: string; series?: StageMeasurement['series']; comparedGroups?: boolean };
 
 /**
  * The stages, one after the other: push, monitor, gate; between stages, a wait for promotion unless
@@ -23,6 +24,7 @@ export async function runStages(run: RolloutRun, configs: ConfigRun[], analysis:
   const { input, patches } = run;
   const stages = planStages(input.stages, run.state.replicas);
   let scoreBefore = analysis.overall_health_score;
+  const evidence: ImprovementEvidence = { compared: null, last: null };
   for (const [index, stage] of stages.entries()) {
     // Checkpoint: an abort accepted during analysis, planning or the last sample stops before this push.
     if (patches.abortCheckpoints && run.abortRequest) return await stopForAbort(run);
@@ -30,6 +32,10 @@ export async function runStages(run: RolloutRun, configs: ConfigRun[], analysis:
     const outcome = await runStage(run, stage, scoreBefore, configs, position);
     if (outcome.failure) return await rollback(run, outcome.failure);
     scoreBefore = outcome.score;
+    if (outcome.series) {
+      evidence.last = { stage: stage.label, canary: outcome.series.canary };
+      if (outcome.comparedGroups) evidence.compared = { stage: stage.label, ...outcome.series };
+    }
     const next = nextAfterStage({ isLastStage: index === stages.length - 1, autoRollout: input.auto_rollout });
     if (next === 'await_promotion') {
       run.patchState({ current_step: 'await_promotion' });
@@ -43,6 +49,8 @@ export async function runStages(run: RolloutRun, configs: ConfigRun[], analysis:
   }
 
   if (patches.abortCheckpoints && run.abortRequest) return await rollback(run, run.abortMessage());
+  const notKept = await checkImprovement(run, analysis, plan, evidence);
+  if (notKept) return notKept;
   return run.finish('completed', {
     final_health_score: scoreBefore,
     total_improvement: describeImprovement(analysis.overall_health_score, scoreBefore, plan.estimated_total_improvement),
@@ -127,7 +135,7 @@ async function runStage(run: RolloutRun, stage: PlannedStage, before: number | n
     if (decision.outcome === 'fail') return endStage(run, record, after, decision.reason);
     if (decision.outcome === 'pass') {
       endStage(run, record, after, null, decision.reason);
-      return { score: after };
+      return { score: after, series, comparedGroups: baseline !== null };
     }
   }
   return endStage(run, record, after, 'Monitoring window produced no samples');

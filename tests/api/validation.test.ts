@@ -34,6 +34,7 @@ describe('POST /api/v1/workflows rejects bad input with the offending field', ()
     ['unknown engine', { ...valid, instance_type: 'triton' }, 'instance_type'],
     ['requires_approval not boolean', { ...valid, requires_approval: 'yes' }, 'requires_approval'],
     ['auto_rollout not boolean', { ...valid, auto_rollout: 1 }, 'auto_rollout'],
+    ['require_improvement not boolean', { ...valid, require_improvement: 'no' }, 'require_improvement'],
     ['negative window', { ...valid, monitoring_duration_seconds: -5 }, 'monitoring_duration_seconds'],
     ['zero window', { ...valid, monitoring_duration_seconds: 0 }, 'monitoring_duration_seconds'],
     ['absurd window', { ...valid, monitoring_duration_seconds: 1e12 }, 'monitoring_duration_seconds'],

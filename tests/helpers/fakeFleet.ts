@@ -61,6 +61,11 @@ export interface FakeFleetOptions {
   refuse?: (address: string, revision: string) => boolean;
   /** Held before the analysis activity returns. */
   analysisGate?: Gate;
+  /**
+   * Whether the new config helps: the changed replicas' TTFT (what the test plan targets) is 20% lower
+   * than the old config's. Default true; false makes both groups measure the same.
+   */
+  changeHelps?: boolean;
   /** Held before the measurement of the given (1-based) sample of the stage covering `canaryTo` replicas. */
   sampleGate?: { canaryTo: number; sample: number; gate: Gate };
 }
@@ -145,7 +150,7 @@ export class FakeFleet {
       },
       generateOptimizations: async (input): Promise<OptimizationPlan> => ({
         optimizations: [
-          { parameter: 'max_num_seqs', current: 64, proposed: 128, reason: 'test plan', addresses: 'queueing', expected_improvement_pct: [5, 10], source: 'test' },
+          { parameter: 'max_num_seqs', current: 64, proposed: 128, reason: 'test plan', addresses: 'queue_backlog', expected_improvement_pct: [5, 10], source: 'test' },
         ],
         estimated_total_improvement: '5-10%',
         engine_args: { max_num_seqs: 128 },
@@ -158,8 +163,10 @@ export class FakeFleet {
         if (g && g.canaryTo === input.canary.to && g.sample === n) await g.gate.pass();
         // Values that vary per interval, so the series carry real numbers of realistic size.
         const interval = { ttft_p95_ms: 400 + (n % 7), itl_p95_ms: 40 + (n % 5), e2e_p95_ms: 10_000 + n, error_rate: 0 };
+        const helps = this.opts.changeHelps ?? true;
+        const changed = helps ? { ...interval, ttft_p95_ms: interval.ttft_p95_ms * 0.8 } : interval;
         const series = {
-          canary: appendSeries(input.series.canary, interval),
+          canary: appendSeries(input.series.canary, changed),
           baseline: input.baseline ? appendSeries(input.series.baseline, interval) : input.series.baseline,
         };
         const judgement = judgeCanary({ canary: series.canary, baseline: input.baseline ? series.baseline : {} });

@@ -37,6 +37,8 @@ test.each(ENGINES.map((engine, i) => [engine, i] as const))('%s: the planner\'s 
   const done = await waitForState(stack, res.body.workflow_id, isTerminal);
 
   expect(done.status).toBe('completed');
+  // Kept because the changed replicas were better than those on the old config (docs/rollout-and-gates.md).
+  expect(done.improvement).toMatchObject({ required: true, verdict: 'better', comparison: 'baseline_replicas' });
   expect(done.rollout_history.map((s) => s.status)).toEqual(['success', 'success', 'success']);
   const before = done.analysis_result!.overall_health_score!;
   expect(done.final_health_score).toBeGreaterThan(before);

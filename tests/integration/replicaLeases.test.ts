@@ -133,7 +133,9 @@ test('terminated in its last stage: the lease refuses the next rollout until an 
   expect(code).toBe(0);
   expect(out.join('')).toBe(replicas.map((r) => `${r}: released the lease of rollout ${a}\n`).join(''));
 
-  const after = await startRollout({ instance_id: d4 });
+  // Whether the change helps at this load is not this test's point (1-s windows over 4 replicas give
+  // the improvement check one or two intervals): keep it either way, so the rollout ends and lets go.
+  const after = await startRollout({ instance_id: d4, require_improvement: false });
   const done = await waitForState(stack, after, isTerminal, 120_000);
   expect(done.status).toBe('completed');
   expect(done.rollout_history.length).toBeGreaterThan(0);

@@ -85,7 +85,7 @@ describe('approval lifecycle', () => {
   let id: string;
 
   it('start --json answers the new rollout with the options applied', async () => {
-    const state = jsonState(await cli(['start', '--instance', stack.deployments[0], '--engine', 'vllm', '--approval', '--window', '1', '--threshold', '0.8', '--stages', '20,100', '--json']));
+    const state = jsonState(await cli(['start', '--instance', stack.deployments[0], '--engine', 'vllm', '--approval', '--window', '1', '--threshold', '0.8', '--stages', '20,100', '--no-require-improvement', '--json']));
     expect(state).toMatchObject({ instance_id: stack.deployments[0], instance_type: 'vllm', requires_approval: true, auto_rollout: true, monitoring_duration_seconds: 1, health_threshold: 0.8, stages: [20, 100] });
     expect(state.workflow_id).toMatch(/^rollout-/);
     id = state.workflow_id;
@@ -93,6 +93,10 @@ describe('approval lifecycle', () => {
 
   it('status shows the state (text and --json)', async () => {
     await waitForState(stack, id, (s) => s.status === 'awaiting_approval');
+    // --no-require-improvement: the state echoes no field for it until the check; the rollout's input carries it.
+    const history = await stack.env.client.workflow.getHandle(id).fetchHistory();
+    const input = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+    expect(JSON.parse(Buffer.from(input.data!).toString())).toMatchObject({ require_improvement: false });
     const state = jsonState(await cli(['status', id, '--json']));
     expect(state).toMatchObject({ workflow_id: id, status: 'awaiting_approval' });
     const text = await cli(['status', id]);

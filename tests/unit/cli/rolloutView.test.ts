@@ -232,6 +232,14 @@ describe('formatState and formatList', () => {
     expect(formatState({ ...analysed, requires_approval: true, approved: false, rejected_by: 'bob', rejection_reason: null })).toMatch(/approval\s+rejected by bob\n/);
   });
 
+  it('status: the improvement check\'s verdict, what it compared with, and whether it was required', () => {
+    const improvement = { required: true, verdict: 'not_better' as const, comparison: 'baseline_replicas' as const, stage: '50%', metrics: [], reason: 'r' };
+    expect(formatState({ ...rolledBack, improvement })).toMatch(/kept\?\s+not_better against the old-config replicas \(50% stage\); required\n/);
+    expect(formatState({ ...completed, improvement: { ...improvement, required: false, comparison: 'pre_change_window', stage: '100%' } }))
+      .toMatch(/kept\?\s+not_better against the window before the change \(100% stage\); not required \(require_improvement false\)\n/);
+    expect(formatState(completed)).not.toMatch(/kept\?/);
+  });
+
   it('summary: the last known status and scores, and why the live state is unavailable', () => {
     const text = formatSummary({
       ...rolloutSummary({ ...completed, status: 'rolling_out', current_step: 'monitor_stage', current_stage: '50%', final_health_score: null }),

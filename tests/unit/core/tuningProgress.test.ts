@@ -84,6 +84,13 @@ describe('iterations', () => {
     expect(req.plan_override?.reason).toBe('tuning iteration 2: why');
   });
 
+  it('each iteration\'s rollout requires an improvement unless the run says otherwise, so "kept" means "measurably helped"', () => {
+    const candidate = { source: 'search' as const, changes: [{ flag: 'mem_fraction_static', from: 0.88, to: 0.93 }], evidence: 'why' };
+    expect(iterationRequest(tuning, 1, candidate).require_improvement).toBe(true);
+    const lenient = TuningRequestSchema.parse({ instance_id: 'localhost:30000', instance_type: 'sglang', require_improvement: false });
+    expect(iterationRequest(lenient, 1, candidate).require_improvement).toBe(false);
+  });
+
   it('a new run starts pending with its goal and budget, defaults applied', () => {
     const s = initialTuningState('tuning-1', tuning, 'ops', 'now');
     expect(s).toMatchObject({ status: 'pending', target_health: 80, budget: { max_iterations: 8 }, decision_log: [], constraints: [] });

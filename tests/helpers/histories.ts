@@ -3,8 +3,10 @@
  * each holding histories recorded by that release's code. Every folder is replayed against today's code
  * forever (tests/integration/replay.test.ts); a folder is never edited once its release is out.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { version as packageVersion } from '../../package.json';
 
 export const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
@@ -45,4 +47,10 @@ export function historyPathToRecord(name: string, version: string = packageVersi
   }
   mkdirSync(dir, { recursive: true });
   return file;
+}
+
+/** With RECORD_HISTORIES=1 (`npm run record-histories`), keeps a workflow's (latest run's) history for this release. */
+export async function recordHistoryIfAsked(client: Client, name: string, workflowId: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  writeFileSync(historyPathToRecord(name), historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory()));
 }

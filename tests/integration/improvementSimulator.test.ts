@@ -6,6 +6,7 @@
  */
 import axios from 'axios';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { recordHistoryIfAsked } from '../helpers/histories';
 import { isTerminal, startStack, waitForState, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -46,6 +47,7 @@ test('TGI at health 100 under a heavy load: the change costs ITL, so it is rolle
   expect(done.error_message).toMatch(/^Change not kept: The change improved ttft_p95_ms, e2e_p95_ms but cost more than it may .*itl_p95_ms got worse.*rolled back changes$/);
   const sim = await stack.simState(deployment);
   expect(sim.replicas.map((r) => r.revision)).toEqual(Array(10).fill('initial'));
+  await recordHistoryIfAsked(env.client, 'change-not-kept', done.workflow_id);
 });
 
 test('the same rollout with require_improvement: false is kept, and the state says it was not better', async () => {
@@ -56,4 +58,5 @@ test('the same rollout with require_improvement: false is kept, and the state sa
   expect(done.final_health_score).toBeLessThan(done.analysis_result!.overall_health_score!);
   const sim = await stack.simState(deployment);
   expect(sim.replicas.map((r) => r.revision)).toEqual(Array(10).fill(done.optimization_plan!.revision));
+  await recordHistoryIfAsked(env.client, 'improvement-not-required', done.workflow_id);
 });

@@ -10,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
 import { run } from '../../cli/main';
 import type { TuningState, WorkflowState } from '../../models';
+import { recordHistoryIfAsked } from '../helpers/histories';
 import { startStack, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -79,6 +80,8 @@ test('iterates rollouts until its budget, holding the deployment; the fleet ends
   for (const replica of sim.replicas) {
     expect(Object.fromEntries(tuned.map((f) => [f, replica.engine_args[f]]))).toEqual(Object.fromEntries(tuned.map((f) => [f, done.current_args![f]])));
   }
+  await recordHistoryIfAsked(env.client, 'tuning-run', id);
+  await recordHistoryIfAsked(env.client, 'tuning-iteration-rollout', done.decision_log[0].rollout_id);
   // Each reverted configuration is a constraint.
   expect(done.constraints.length).toBe(done.decision_log.filter((e) => ['reverted', 'refused', 'rejected'].includes(e.verdict)).length);
 

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isAxiosError } from 'axios';
+import { NON_RETRYABLE } from '../contract';
 import { TargetRefusedError } from './httpClient';
 import { activityLog } from './log';
 
@@ -32,6 +33,15 @@ export function isClientRefusal(err: unknown): boolean {
   if (!isAxiosError(err) || !err.response) return false;
   const s = err.response.status;
   return (s >= 300 && s < 400) || (s >= 400 && s < 500 && s !== 408 && s !== 429);
+}
+
+/**
+ * The failure of a read (discovery, a config read, a scrape): retried, unless the target is refused,
+ * which no retry changes (a refused target would otherwise be asked five times over about 15 s).
+ */
+export function readFailure(err: unknown, what: string): Error {
+  const message = describeHttpError(err, what);
+  return err instanceof TargetRefusedError ? nonRetryable(message, NON_RETRYABLE.targetRefused) : new Error(message);
 }
 
 export function nonRetryable(message: string, type: string): ApplicationFailure {

@@ -3,7 +3,7 @@ import type { AxiosInstance } from 'axios';
 import type { FleetRef, ReplicaRange } from '../core/fleetRef';
 import { discoverReplicaList } from './discovery';
 import { NON_RETRYABLE } from '../contract';
-import { describeHttpError, nonRetryable } from './errors';
+import { nonRetryable, readFailure } from './errors';
 
 export function fleetDigest(addresses: string[]): string {
   return createHash('sha256').update(addresses.join('\n')).digest('hex').slice(0, 32);
@@ -19,7 +19,7 @@ export async function resolveFleet(http: AxiosInstance, fleet: FleetRef): Promis
   try {
     addresses = await discoverReplicaList(http, fleet.instance_id, fleet.replicas);
   } catch (err) {
-    throw new Error(describeHttpError(err, `discovering replicas of ${fleet.instance_id}`));
+    throw readFailure(err, `discovering replicas of ${fleet.instance_id}`);
   }
   if (addresses.length !== fleet.count || fleetDigest(addresses) !== fleet.digest) {
     throw nonRetryable(

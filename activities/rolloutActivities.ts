@@ -18,7 +18,7 @@ import { rangeSize, toConfigRuns, type ConfigRun, type FleetRef, type ReplicaRan
 import { discoverReplicaList } from './discovery';
 import { fleetDigest, inRange, resolveFleet } from './resolveFleet';
 import { NON_RETRYABLE } from '../contract';
-import { describeHttpError, isClientRefusal, nonRetryable } from './errors';
+import { describeHttpError, isClientRefusal, nonRetryable, readFailure } from './errors';
 import { metricSourceFor, PrometheusSourceError } from './metricSource';
 import { withHeartbeat } from './heartbeat';
 import { activityLog } from './log';
@@ -183,7 +183,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
         const message = `reading metrics of ${replicas.length} replica(s) from Prometheus: ${err.message}`;
         throw err.retryable ? new Error(message) : nonRetryable(message, NON_RETRYABLE.invalidReplicaAnswer);
       }
-      throw new Error(describeHttpError(err, `scraping metrics of ${replicas.length} replica(s)`));
+      throw readFailure(err, `scraping metrics of ${replicas.length} replica(s)`);
     }
   }
 
@@ -195,7 +195,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
         activityLog().info({ deployment: input.instance_id, replicas: replicas.length, given: input.replicas !== undefined }, 'replicas discovered');
         return { replicas, digest: fleetDigest(replicas) };
       } catch (err) {
-        throw new Error(describeHttpError(err, `discovering replicas of ${input.instance_id}`));
+        throw readFailure(err, `discovering replicas of ${input.instance_id}`);
       }
     },
 
@@ -207,7 +207,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
           try {
             return await configTarget.read(address);
           } catch (err) {
-            throw new Error(describeHttpError(err, `reading config of ${address}`));
+            throw readFailure(err, `reading config of ${address}`);
           }
         }),
       );

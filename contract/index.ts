@@ -103,6 +103,11 @@ export const NON_RETRYABLE = {
   configRejected: 'ConfigRejected',
   invalidReplicaAnswer: 'InvalidReplicaAnswer',
   fleetChanged: 'FleetChanged',
+  /**
+   * A read of a target the allowlist or the target rules refuse. Not in NON_RETRYABLE_TYPES (that list is
+   * part of every released build's retry policies): the failure itself carries `nonRetryable`.
+   */
+  targetRefused: 'TargetRefused',
 } as const;
 
 /** The list the retry policies take, in the order the released build recorded it. */

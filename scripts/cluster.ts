@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { intFromEnv } from '../runtime/settings';
 import { startCluster } from './cluster/startCluster';
 import { DEFAULT_PORT_BASE } from './cluster/serverConfig';
-import { TEMPORAL_SERVER_VERSION } from './cluster/serverBinaries';
+import { ensureServerBinaries, TEMPORAL_SERVER_VERSION } from './cluster/serverBinaries';
 
 const program = new Command('cluster')
   .description(`Temporal server ${TEMPORAL_SERVER_VERSION} on a private PostgreSQL, with the namespace and servetune's search attributes`)
@@ -16,12 +16,18 @@ const program = new Command('cluster')
   .option('--port-base <port>', 'frontend port; the cluster uses this port to port+13 (below 32768)', String(intFromEnv(process.env.SERVETUNE_CLUSTER_PORT_BASE, DEFAULT_PORT_BASE)))
   .option('--namespace <name>', 'namespace to create', process.env.TEMPORAL_NAMESPACE || 'default')
   .option('--log-level <level>', "the server's log level (its logs go to files in the cluster's folder)", 'warn')
+  .option('--build-only', 'build (or find in the cache) the server and schema tool, then exit: CI builds them while other suites run', false)
   .parse();
 
-const opts = program.opts<{ servicesSplit: boolean; portBase: string; namespace: string; logLevel: string }>();
+const opts = program.opts<{ servicesSplit: boolean; portBase: string; namespace: string; logLevel: string; buildOnly: boolean }>();
 
 async function main(): Promise<void> {
   const log = (line: string) => console.log(`[cluster] ${line}`);
+  if (opts.buildOnly) {
+    const built = ensureServerBinaries(log);
+    log(`server ${built.server}`);
+    return;
+  }
   const cluster = await startCluster({ portBase: Number(opts.portBase), split: opts.servicesSplit, namespace: opts.namespace, logLevel: opts.logLevel, log });
   let stopping = false;
   const stop = () => {

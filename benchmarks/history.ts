@@ -46,6 +46,50 @@ export function transitionTimes(history: History): number[] {
   return out;
 }
 
+/**
+ * Orchestration overhead of each transition, in ms: its time (as `transitionTimes`) less the time the
+ * activities it waited for spent executing on the worker (started → completed, overlapping ones counted
+ * once). What is left is Temporal's and the workflow's own share: recording events, dispatching tasks,
+ * running the workflow code.
+ */
+export function orchestrationTimes(history: History): number[] {
+  const out: number[] = [];
+  const started = new Map<string, number>();
+  let running: Array<[number, number]> = [];
+  const transitions = transitionTimes(history);
+  for (const e of history.events ?? []) {
+    switch (e.eventType) {
+      case T.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+        started.set(String(e.eventId), ms(e));
+        break;
+      case T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      case T.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      case T.EVENT_TYPE_ACTIVITY_TASK_CANCELED: {
+        const attrs = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskCanceledEventAttributes;
+        const from = started.get(String(attrs?.startedEventId));
+        if (from !== undefined) running.push([from, ms(e)]);
+        break;
+      }
+      case T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        if (out.length < transitions.length) out.push(transitions[out.length] - unionMs(running));
+        running = [];
+        break;
+    }
+  }
+  return out;
+}
+
+function unionMs(intervals: Array<[number, number]>): number {
+  let total = 0;
+  let end = -Infinity;
+  for (const [from, to] of [...intervals].sort((x, y) => x[0] - y[0])) {
+    if (to <= end) continue;
+    total += to - Math.max(from, end);
+    end = to;
+  }
+  return total;
+}
+
 /** Total time the workflow spent in timers, in ms. */
 export function timerTime(history: History): number {
   let total = 0;
@@ -140,13 +184,5 @@ export function transitionBreakdown(history: History): { activityMs: number; wor
         break;
     }
   }
-  activities.sort((x, y) => x[0] - y[0]);
-  let activityMs = 0;
-  let end = -Infinity;
-  for (const [from, to] of activities) {
-    if (to <= end) continue;
-    activityMs += to - Math.max(from, end);
-    end = to;
-  }
-  return { activityMs, workflowTaskMs };
+  return { activityMs: unionMs(activities), workflowTaskMs };
 }

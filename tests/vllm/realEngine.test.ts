@@ -214,19 +214,23 @@ describe('a rollout through Temporal over two real replicas', () => {
     }
     console.log(`[real vllm] rollout ${state!.status}: ${state!.total_improvement ?? state!.error_message ?? ''}`);
     const plan = state!.optimization_plan;
-    expect(plan?.optimizations.map((o) => o.parameter)).toContain('enable_prefix_caching');
+    // Which flags the plan holds depends on what the baseline showed beyond its noise margin (on these
+    // engines: prefix caching for TTFT, or max_num_seqs for queueing); that there is one is the mechanics.
+    console.log(`[real vllm] plan: ${JSON.stringify(plan?.engine_args)}`);
+    expect(plan?.optimizations.length).toBeGreaterThan(0);
     const applied = state!.status === 'completed';
+    // The engine's own report: prefix caching runs only where a kept plan turned it on (it starts off).
+    const prefixCaching = applied && plan!.engine_args.enable_prefix_caching === true ? 'True' : 'False';
     for (const [name, r] of [['a', a], ['b', b]] as const) {
       const now = await config(r);
       const report = await engineReport(r);
       if (applied) {
         expect([name, now.revision]).toEqual([name, plan!.revision]);
         expect(now.engine_args).toMatchObject(plan!.engine_args);
-        expect([name, report.cache.enable_prefix_caching]).toEqual([name, 'True']);
       } else {
         expect([name, now]).toEqual([name, before[name]]);
-        expect([name, report.cache.enable_prefix_caching]).toEqual([name, 'False']);
       }
+      expect([name, report.cache.enable_prefix_caching]).toEqual([name, prefixCaching]);
       expect(report.maxModelLen).toBe(now.engine_args.max_model_len);
       expect((await status(r)).state).toBe('running');
     }

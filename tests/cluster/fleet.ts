@@ -4,12 +4,11 @@
  * Processes are named (`worker-1`, `api-2` …) so a test can SIGKILL any one of them. Workers run as `node --import tsx` (one process, no tsx wrapper), so the
  * pid in a worker's Temporal identity (`<pid>@<host>`) is the pid of the child this fleet holds.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import axios from 'axios';
 import { freePort, waitForPort } from '../../scripts/processes';
-import { PROJECT_ROOT } from '../../scripts/temporalBinaries';
-import { waitForPortClosed } from '../helpers/processes';
+import { spawnWithLogTail, waitForPortClosed } from '../helpers/processes';
 
 export interface FleetOptions {
   address: string;
@@ -34,25 +33,8 @@ export class Fleet {
   readonly http = axios.create({ validateStatus: () => true, timeout: 60_000, httpAgent: new http.Agent({ keepAlive: false }) });
 
   private spawnNamed(name: string, args: string[], env: NodeJS.ProcessEnv, port?: number): ChildProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        LOG_LEVEL: 'warn',
-        TEMPORAL_ADDRESS: this.opts.address,
-        TEMPORAL_NAMESPACE: this.opts.namespace,
-        TASK_QUEUE: this.opts.taskQueue,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    const keep = (chunk: Buffer) => {
-      this.logs.push(`[${name}] ${chunk.toString().trimEnd()}`);
-      if (this.logs.length > 400) this.logs.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    const fleetEnv = { TEMPORAL_ADDRESS: this.opts.address, TEMPORAL_NAMESPACE: this.opts.namespace, TASK_QUEUE: this.opts.taskQueue };
+    const child = spawnWithLogTail(name, process.execPath, ['--import', 'tsx', ...args], { ...fleetEnv, ...env }, this.logs);
     this.children.set(name, { child, port });
     return child;
   }

@@ -45,19 +45,7 @@ export class ProcessStack {
   }
 
   private spawn(name: ProcessName, command: string, args: string[], env: NodeJS.ProcessEnv): void {
-    const child = spawn(command, args, {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...this.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    const keep = (chunk: Buffer) => {
-      this.logs.push(`[${name}] ${chunk.toString().trimEnd()}`);
-      if (this.logs.length > 400) this.logs.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.children.set(name, child);
+    this.children.set(name, spawnWithLogTail(name, command, args, { ...this.env, ...env }, this.logs));
   }
 
   async start(name: ProcessName): Promise<void> {
@@ -146,4 +134,24 @@ export async function waitForPortClosed(port: number): Promise<void> {
     if (!open) return;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A child process of the project in its own process group (so a test can kill it and its children),
+ * quiet logs, its output kept as the last 400 lines of `logs`, each prefixed with `[name]`.
+ */
+export function spawnWithLogTail(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logs: string[]): ChildProcess {
+  const child = spawn(command, args, {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const keep = (chunk: Buffer) => {
+    logs.push(`[${name}] ${chunk.toString().trimEnd()}`);
+    if (logs.length > 400) logs.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return child;
 }

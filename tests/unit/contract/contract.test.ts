@@ -48,7 +48,9 @@ describe('contract', () => {
 
   it('keeps the non-retryable error types and their order', () => {
     expect(NON_RETRYABLE_TYPES).toEqual(['ConfigRejected', 'InvalidReplicaAnswer', 'FleetChanged']);
-    expect(Object.values(NON_RETRYABLE).sort()).toEqual([...NON_RETRYABLE_TYPES].sort());
+    // TargetRefused is carried by the failure itself (`nonRetryable`), not by the released retry policies.
+    expect(Object.values(NON_RETRYABLE).sort()).toEqual([...NON_RETRYABLE_TYPES, 'TargetRefused'].sort());
+    expect(NON_RETRYABLE_TYPES).not.toContain(NON_RETRYABLE.targetRefused);
   });
 
   it('words each decision refusal the way the workflow and the gateway both do', () => {

@@ -4,7 +4,7 @@
  * decision-log entry until the run ends (exit 3 when it ends `failed`).
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { describeEntry } from '../core/tuningProgress';
+import { describeAwaitingApproval, describeEntry } from '../core/tuningProgress';
 import type { TuningRequestInput, TuningState } from '../models';
 import { defaultGatewayDeps, GatewayClient, type GatewayDeps } from './gateway';
 import { CliExit, EXIT, type CliIO } from './io';
@@ -24,6 +24,7 @@ export function formatTuning(s: TuningState): string {
     `iterations ${s.iterations}/${s.budget.max_iterations}, restarts ${s.restarts_spent}/${s.budget.max_restarts}, approval ${s.approval}`,
   ];
   if (s.current_rollout_id) lines.push(`current rollout: ${s.current_rollout_id}`);
+  if (s.awaiting_approval) lines.push(describeAwaitingApproval(s.awaiting_approval));
   if (s.stop_requested_by) lines.push(`stop requested by ${s.stop_requested_by}`);
   if (s.error_message) lines.push(`error: ${s.error_message}`);
   for (const e of s.decision_log) lines.push(`  ${describeEntry(e)}  [${e.rollout_id}]`, `      ${e.evidence}`);

@@ -19,6 +19,7 @@ export function initialTuningState(tuningId: string, req: TuningRequest, started
     iterations: 0,
     restarts_spent: 0,
     current_rollout_id: null,
+    awaiting_approval: null,
     current_args: null,
     current_score: null,
     initial_score: null,

@@ -49,7 +49,11 @@ export const TuningRequestSchema = RolloutRequestSchema.omit({ requires_approval
 export type TuningRequestInput = z.input<typeof TuningRequestSchema>;
 export type TuningRequest = z.output<typeof TuningRequestSchema>;
 
-export const TuningVerdictSchema = z.enum(['kept', 'reverted', 'refused', 'rejected', 'no_change', 'failed']);
+/**
+ * What an iteration's rollout came to. `rejected`: a human rejected (or aborted) it before any change;
+ * `approval_timeout`: no one answered its approval in time. Neither pushed anything.
+ */
+export const TuningVerdictSchema = z.enum(['kept', 'reverted', 'refused', 'rejected', 'approval_timeout', 'no_change', 'failed']);
 export type TuningVerdict = z.infer<typeof TuningVerdictSchema>;
 
 /** One iteration of a tuning run: what was tried, why, what the rollout measured and what became of it. */
@@ -82,8 +86,22 @@ export const StopReasonSchema = z.enum([
   'budget_restarts',
   'stopped',
   'rollout_failed',
+  /** An iteration's rollout was rejected (or aborted) while it awaited approval: the run ends there. */
+  'rejected',
+  /** No one answered an iteration's approval within its `approval_timeout_seconds`: the run ends there. */
+  'approval_timeout',
 ]);
 export type StopReason = z.infer<typeof StopReasonSchema>;
+
+/** The iteration's rollout that waits for a human approve now, and until when; answer it as any rollout. */
+export const AwaitingApprovalSchema = z.object({
+  iteration: z.number(),
+  rollout_id: z.string(),
+  /** When it began to wait, and when it stops waiting (then it ends `rejected` and so does the run's iteration). */
+  since: z.string(),
+  until: z.string().nullable(),
+});
+export type AwaitingApproval = z.infer<typeof AwaitingApprovalSchema>;
 
 /** `GET /api/v1/tunings/{id}` and the tuning workflow's `getTuningState` query answer exactly this. */
 export const TuningStateSchema = z.object({
@@ -104,6 +122,11 @@ export const TuningStateSchema = z.object({
   restarts_spent: z.number(),
   /** The rollout this iteration runs (approve it at /api/v1/workflows/{id}/approve), or null between iterations. */
   current_rollout_id: z.string().nullable(),
+  /**
+   * Set while the current iteration's rollout waits for an approve: approve or reject that rollout
+   * (`POST /api/v1/workflows/{rollout_id}/approve|reject`); null otherwise.
+   */
+  awaiting_approval: AwaitingApprovalSchema.nullable(),
   /** The fleet's engine args as last read, and its health score then. */
   current_args: EngineArgsSchema.nullable(),
   current_score: z.number().nullable(),

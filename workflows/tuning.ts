@@ -3,21 +3,22 @@ import {
   continueAsNew,
   executeChild,
   ParentClosePolicy,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DecisionLogEntry, StopReason, StopTuningPayload, TuningState, WorkflowState } from '../models';
+import type { DecisionLogEntry, StopReason, StopTuningPayload, TuningState, TuningVerdict, WorkflowState } from '../models';
 import { rolloutStaticDetails, rolloutStaticSummary } from '../core/rolloutStory';
 import { initialTuningState, iterationRequest } from '../core/tuningRun';
-import { describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, verdictOf } from '../core/tuningProgress';
+import { describeAwaitingApproval, describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, unapprovedEnd, verdictOf } from '../core/tuningProgress';
 import { applyChanges, nextCandidate, type Candidate } from '../core/tuningSearch';
 import { DEPLOYMENT_KEY, ENGINE_KEY, rolloutId, STAGE_KEY, STATUS_KEY, WRONG_STATE_ERROR } from '../contract';
 import { rolloutWorkflow } from './rollout';
 import { actor, failureMessage, nowIso } from './rolloutRun';
-import { getTuningStateQuery, stopTuningSignal, stopTuningUpdate, type TuningWorkflowInput } from './tuningDefinitions';
+import { approvalWaitSignal, getTuningStateQuery, stopTuningSignal, stopTuningUpdate, type TuningWorkflowInput } from './tuningDefinitions';
 import { probeFleet } from './tuningProbe';
 
 export type { TuningWorkflowInput } from './tuningDefinitions';
@@ -37,7 +38,15 @@ export async function tuningWorkflow(input: TuningWorkflowInput): Promise<Tuning
     ...initialTuningState(workflowInfo().workflowId, req, input.started_by, nowIso()),
     constraints: input.known_constraints,
   };
+  // A run carried over from a build before approval waits were shown has no such field yet.
+  state.awaiting_approval ??= null;
   setHandler(getTuningStateQuery, () => state);
+  setHandler(approvalWaitSignal, (notice) => {
+    // Only the current iteration's rollout; a late notice from an earlier one is stale.
+    if (notice.rollout_id !== state.current_rollout_id) return;
+    state.awaiting_approval = notice.awaiting ? { iteration: state.iterations + 1, rollout_id: notice.rollout_id, since: nowIso(), until: notice.until ?? null } : null;
+    touch(state);
+  });
   const requestStop = (payload: StopTuningPayload | undefined) => {
     state.stop_requested_by = actor(payload?.stopped_by);
     touch(state);
@@ -122,12 +131,16 @@ async function iterate(input: TuningWorkflowInput, state: TuningState): Promise<
       { key: STAGE_KEY, value: 'none' },
     ],
   });
-  record(state, iteration, childId, candidate, rollout);
+  // A rejected (or aborted) step, or an approval no one answered, ends the run: see docs/tuning.md
+  // (approvals). Runs begun before this build went on to their next iteration instead.
+  const unapproved = unapprovedEnd(rollout);
+  const endsRun = unapproved !== null && patched('tuning-run-ends-on-rejection');
+  record(state, iteration, childId, candidate, rollout, endsRun && unapproved ? unapproved : verdictOf(rollout));
+  if (endsRun && unapproved) return unapproved;
   return stopReason(progress(state, state.decision_log[state.decision_log.length - 1].verdict === 'kept' ? scoreAfter(rollout) : null));
 }
 
-function record(state: TuningState, iteration: number, childId: string, candidate: Candidate, rollout: WorkflowState): void {
-  const verdict = verdictOf(rollout);
+function record(state: TuningState, iteration: number, childId: string, candidate: Candidate, rollout: WorkflowState, verdict: TuningVerdict): void {
   const entry: DecisionLogEntry = {
     iteration,
     rollout_id: childId,
@@ -145,6 +158,7 @@ function record(state: TuningState, iteration: number, childId: string, candidat
   state.iterations = iteration;
   state.restarts_spent += entry.restarts;
   state.current_rollout_id = null;
+  state.awaiting_approval = null;
   if (isConstraint(verdict) && state.current_args) {
     state.constraints.push({ engine_args: applyChanges(state.current_args, candidate.changes), why: `${verdict} in ${childId}: ${entry.message ?? ''}`.slice(0, 500) });
   }
@@ -175,6 +189,7 @@ function finish(state: TuningState, reason: StopReason, status: TuningState['sta
   state.stop_reason = reason;
   state.status = status;
   state.current_rollout_id = null;
+  state.awaiting_approval = null;
   touch(state);
   upsertSearchAttributes([{ key: STATUS_KEY, value: status }]);
   return state;
@@ -202,6 +217,7 @@ function details(state: TuningState): void {
     `health ${score(state.initial_score)} → ${score(state.current_score)} (best ${score(state.best_score)}, target ${state.target_health})`,
     `iterations ${state.iterations}/${state.budget.max_iterations}, restarts ${state.restarts_spent}/${state.budget.max_restarts}`,
     state.current_rollout_id ? `running rollout ${state.current_rollout_id}` : null,
+    state.awaiting_approval ? `**${describeAwaitingApproval(state.awaiting_approval)}**` : null,
     state.stop_requested_by ? `stop requested by ${state.stop_requested_by}` : null,
   ].filter((l): l is string => l !== null);
   setCurrentDetails([...head, '', ...state.decision_log.map((e) => `- ${describeEntry(e)}`)].join('\n'));

@@ -69,7 +69,7 @@ test('iterates rollouts until its budget, holding the deployment; the fleet ends
   expect(done.decision_log[0].source).toBe('rules');
   for (const entry of done.decision_log) {
     const rollout = (await stack.api.get(`/api/v1/workflows/${entry.rollout_id}`)).body as WorkflowState;
-    expect([entry.verdict, rollout.status]).toEqual([entry.verdict, { kept: 'completed', reverted: 'rolled_back', refused: 'rolled_back', no_change: 'completed', rejected: 'rejected', failed: 'failed' }[entry.verdict]]);
+    expect([entry.verdict, rollout.status]).toEqual([entry.verdict, { kept: 'completed', reverted: 'rolled_back', refused: 'rolled_back', no_change: 'completed', rejected: 'rejected', approval_timeout: 'rejected', failed: 'failed' }[entry.verdict]]);
     expect(rollout.optimization_plan!.optimizations.map((o) => o.parameter).sort()).toEqual(entry.changes.map((c) => c.flag).sort());
     expect(entry.restarts).toBeGreaterThan(0);
   }

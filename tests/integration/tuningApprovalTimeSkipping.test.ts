@@ -63,7 +63,7 @@ async function poll<T>(what: string, read: () => Promise<T>, done: (v: T) => boo
 
 /** The run's state once it names iteration `n`'s rollout as awaiting approval; that rollout is checked to really wait. */
 async function awaitingApproval(handle: WorkflowHandle, n: number, timeoutSeconds = 86_400): Promise<TuningState> {
-  const state = await poll(`iteration ${n} awaiting approval`, () => handle.query(getTuningStateQuery), (s) => s.awaiting_approval?.iteration === n || s.status !== 'running');
+  const state = await poll(`iteration ${n} awaiting approval`, () => handle.query(getTuningStateQuery), (s) => s.awaiting_approval?.iteration === n || s.status === 'completed' || s.status === 'failed');
   expect(state.awaiting_approval).toMatchObject({ iteration: n, rollout_id: state.current_rollout_id });
   const rollout = await rolloutState(state.awaiting_approval!.rollout_id);
   expect([rollout.status, rollout.current_step, rollout.requires_approval]).toEqual(['awaiting_approval', 'await_approval', true]);
@@ -88,7 +88,7 @@ async function answered(handle: WorkflowHandle, rolloutId: string): Promise<void
  * The run's final state, read by query: the time-skipping client's `result()` sometimes never answers
  * for a run that ended right after a decision, though the run has completed.
  */
-const ended = (handle: WorkflowHandle): Promise<TuningState> => poll('run ended', () => handle.query(getTuningStateQuery), (s) => s.status !== 'running');
+const ended = (handle: WorkflowHandle): Promise<TuningState> => poll('run ended', () => handle.query(getTuningStateQuery), (s) => s.status === 'completed' || s.status === 'failed');
 
 /** Replicas on the revision a rollout pushes (`servetune-<rollout id>`). */
 async function replicasOn(deployment: string, rolloutId: string): Promise<number> {

@@ -91,12 +91,17 @@ export function registerTune(program: Command, io: CliIO, deps: GatewayDeps = de
     .action(async (id: string, o: { interval: number }) => {
       let shown = 0;
       let header = false;
+      // The wait the header or an earlier line already showed: each new one is shown once, when it begins.
+      let waitShown: string | null = null;
       for (;;) {
         const { value } = await gateway().getTuning(id);
         if (!header) io.out(formatTuning({ ...value, decision_log: [] }));
-        header = true;
         for (const e of value.decision_log.slice(shown)) io.out(`  ${describeEntry(e)}  [${e.rollout_id}]\n`);
         shown = value.decision_log.length;
+        const waiting = value.awaiting_approval;
+        if (waiting && waiting.rollout_id !== waitShown && header) io.out(`  ${describeAwaitingApproval(waiting)}\n`);
+        waitShown = waiting?.rollout_id ?? null;
+        header = true;
         if (value.status === 'completed' || value.status === 'failed') {
           io.out(`${value.status}: ${value.stop_reason ?? ''}\n`);
           if (value.status === 'failed') throw new CliExit(EXIT.notCompleted);

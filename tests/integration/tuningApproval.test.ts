@@ -19,13 +19,18 @@ jest.setTimeout(240_000);
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
+/** A gateway on a real port, for the CLI. */
+let server: Server | undefined;
 
 beforeAll(async () => {
   env = await startDevServer();
   stack = await startStack(env, 1, 4, ['sglang']);
+  server = createApp(env.client, { taskQueue: stack.taskQueue }).listen(0, '127.0.0.1');
+  await new Promise((r) => server!.once('listening', r));
 });
 
 afterAll(async () => {
+  if (server) await new Promise((r) => server!.close(r));
   await stack?.stop();
   await env?.teardown();
 });
@@ -44,24 +49,18 @@ async function waitForTuning(id: string, done: (s: TuningState) => boolean, time
   throw new Error(`tuning ${id} did not reach the expected state; last: ${JSON.stringify(last)?.slice(0, 3000)}`);
 }
 
-/** `servetune tune status <id>` against a gateway listening on a real port. */
-async function tuneStatus(id: string): Promise<{ code: number; out: string }> {
-  const server: Server = createApp(env.client, { taskQueue: stack.taskQueue }).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  try {
-    let out = '';
-    const deps = {
-      env: { SERVETUNE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
-      timeoutMs: 30_000,
-      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
-      now: () => Date.now(),
-      terminal: () => ({ isTTY: false }),
-    };
-    const code = await run(['node', 'servetune', 'tune', 'status', id], { out: (t) => void (out += t), err: (t) => void (out += t) }, deps);
-    return { code, out };
-  } finally {
-    await new Promise((r) => server.close(r));
-  }
+/** `servetune tune …` through the gateway. */
+async function tune(...args: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const deps = {
+    env: { SERVETUNE_URL: `http://127.0.0.1:${(server!.address() as AddressInfo).port}` },
+    timeoutMs: 30_000,
+    sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    now: () => Date.now(),
+    terminal: () => ({ isTTY: false }),
+  };
+  const code = await run(['node', 'servetune', 'tune', ...args], { out: (t) => void (out += t), err: (t) => void (out += t) }, deps);
+  return { code, out };
 }
 
 test('approval first: the run names the waiting rollout, an approve over REST lets it go on, and no later iteration waits', async () => {
@@ -77,6 +76,7 @@ test('approval first: the run names the waiting rollout, an approve over REST le
   expect(started.status).toBe(201);
   expect(started.body.awaiting_approval).toBeNull();
   const id = started.body.tuning_id as string;
+  const watch = tune('watch', id, '--interval', '0.2');
 
   // Found from the run's own state: which rollout, which iteration, until when.
   const waiting = await waitForTuning(id, (s) => s.awaiting_approval !== null || s.status === 'completed' || s.status === 'failed');
@@ -86,7 +86,7 @@ test('approval first: the run names the waiting rollout, an approve over REST le
   expect([rollout.status, rollout.requires_approval]).toEqual(['awaiting_approval', true]);
   expect((await stack.simState(stack.deployments[0])).replicas.every((r) => r.revision === 'initial')).toBe(true);
 
-  const status = await tuneStatus(id);
+  const status = await tune('status', id);
   expect(status.code).toBe(0);
   expect(status.out).toContain(`awaiting approval: iteration 1, rollout ${rolloutId} until ${waiting.awaiting_approval!.until}`);
   expect(status.out).toContain(`npx servetune approve|reject ${rolloutId}`);
@@ -108,6 +108,11 @@ test('approval first: the run names the waiting rollout, an approve over REST le
   const done = await waitForTuning(id, (s) => s.status === 'completed' || s.status === 'failed');
   expect([done.status, done.stop_reason, done.awaiting_approval]).toEqual(['completed', 'budget_iterations', null]);
   expect(done.decision_log.map((e) => e.rollout_id)[0]).toBe(rolloutId);
+  // `tune watch` showed the wait once, when it began, then the run to its end.
+  const watched = await watch;
+  expect(watched.code).toBe(0);
+  expect(watched.out.split(`awaiting approval: iteration 1, rollout ${rolloutId}`)).toHaveLength(2);
+  expect(watched.out).toContain('completed: budget_iterations');
   const second = (await stack.api.get(`/api/v1/workflows/${done.decision_log[1].rollout_id}`)).body as WorkflowState;
   expect([second.requires_approval, second.approved, second.audit.map((a) => a.action)]).toEqual([false, null, ['start']]);
 });

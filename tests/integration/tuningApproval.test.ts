@@ -12,6 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
 import { run } from '../../cli/main';
 import type { TuningState, WorkflowState } from '../../models';
+import { recordHistoryIfAsked } from '../helpers/histories';
 import { startStack, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -113,6 +114,8 @@ test('approval first: the run names the waiting rollout, an approve over REST le
   expect(watched.code).toBe(0);
   expect(watched.out.split(`awaiting approval: iteration 1, rollout ${rolloutId}`)).toHaveLength(2);
   expect(watched.out).toContain('completed: budget_iterations');
+  // The approved rollout told its run of its wait: replayed by every later build.
+  await recordHistoryIfAsked(env.client, 'tuning-approved-iteration-rollout', rolloutId);
   const second = (await stack.api.get(`/api/v1/workflows/${done.decision_log[1].rollout_id}`)).body as WorkflowState;
   expect([second.requires_approval, second.approved, second.audit.map((a) => a.action)]).toEqual([false, null, ['start']]);
 });

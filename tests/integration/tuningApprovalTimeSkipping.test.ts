@@ -17,6 +17,7 @@ import { canonicalDeploymentKey } from '../../core/targetAddress';
 import { TuningRequestSchema, type TuningApproval, type TuningState, type WorkflowState } from '../../models';
 import { getStateQuery } from '../../workflows/definitions';
 import { getTuningStateQuery, type TuningWorkflowInput } from '../../workflows/tuningDefinitions';
+import { recordHistoryIfAsked } from '../helpers/histories';
 import { startStack, type Stack } from '../helpers/stack';
 import { startTimeSkippingServer } from '../helpers/temporal';
 
@@ -112,6 +113,9 @@ test('each: every iteration waits for its approve and goes on once approved; a r
   const done = await ended(handle);
 
   expect([done.status, done.stop_reason, done.awaiting_approval]).toEqual(['completed', 'rejected', null]);
+  // Its last run (the rejected iteration, and the end it led to) and that rollout are replayed by every later build.
+  await recordHistoryIfAsked(env.client, 'tuning-run-rejected', handle.workflowId);
+  await recordHistoryIfAsked(env.client, 'tuning-rejected-iteration-rollout', third);
   expect(done.decision_log.map((e) => e.rollout_id)).toEqual([...ids, third]);
   for (const id of ids) {
     const approved = await rolloutState(id);

@@ -60,7 +60,15 @@ export function capacityStep(input: CapacityStepInput): CapacityStep {
 }
 
 /** The verdict from the corner's rollout (its last stage that measured the changed replicas' load), or null. */
-export function verdictAfterCorner(input: { engine: EngineType; probeLoad: LoadMeasurement; cornerArgs: EngineArgs; rollout: WorkflowState; slo: Slo; target: number }): CapacityVerdict | null {
+export function verdictAfterCorner(input: {
+  engine: EngineType;
+  probeLoad: LoadMeasurement;
+  cornerArgs: EngineArgs;
+  rolloutId: string;
+  rollout: WorkflowState;
+  slo: Slo;
+  target: number;
+}): CapacityVerdict | null {
   const measured = lastMeasuredLoad(input.rollout);
   if (!measured) return null;
   return capacityVerdict({
@@ -68,7 +76,7 @@ export function verdictAfterCorner(input: { engine: EngineType; probeLoad: LoadM
     corner: measured.load,
     cornerArgs: cornerValues(input.engine, input.cornerArgs),
     cornerHealth: measured.health,
-    rolloutId: input.rollout.workflow_id,
+    rolloutId: input.rolloutId,
     slo: input.slo,
     target: input.target,
   });

@@ -138,7 +138,7 @@ async function iterate(input: TuningWorkflowInput, state: TuningState): Promise<
     // The corner's own window decides; whatever it changed and did not help, its rollout put back.
     const slo = withDefaults(req.slo);
     const cornerArgs = applyChanges(probe.args, candidate.changes);
-    const verdict = verdictAfterCorner({ engine: req.instance_type, probeLoad: capacity.probeLoad, cornerArgs, rollout, slo, target: state.target_health });
+    const verdict = verdictAfterCorner({ engine: req.instance_type, probeLoad: capacity.probeLoad, cornerArgs, rolloutId: childId, rollout, slo, target: state.target_health });
     if (verdict) return capacityBound(state, { ...capacity, verdict });
   }
   return reason;

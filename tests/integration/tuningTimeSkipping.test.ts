@@ -151,7 +151,16 @@ function overloaded(offeredRps: number, mixedBonus: number) {
 
 test('saturated: the corner of the bounds is one rollout, put back when it did not help, and the run ends capacity_bound with the evidence', async () => {
   const fleet = overloaded(40, 0);
-  const state = await withFleet(fleet, async (q) => (await (await start(q, input({ target_health: 80 }))).result()) as TuningState);
+  let details = '';
+  const state = await withFleet(fleet, async (q) => {
+    const handle = await start(q, input({ target_health: 80 }));
+    const result = (await handle.result()) as TuningState;
+    // The Web UI's "current details" of the run's last execution carry the verdict.
+    details = (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
+    return result;
+  });
+  expect(details).toContain('capacity_bound');
+  expect(details).toContain('Capacity bound: 7 replicas needed');
   expect(state.stop_reason).toBe('capacity_bound');
   expect(state.status).toBe('completed');
   expect(state.iterations).toBeLessThanOrEqual(8);

@@ -19,6 +19,8 @@ interface EngineArm {
   /** Deployment-wide requests per second, and why that load (docs/tuning.md#measured). */
   rps: number;
   why: string;
+  /** Whether the goal "≥ 80, or proved unreachable, in ≤ 8 iterations" is stated for this arm (SGLang at 45 rps). */
+  goal: boolean;
   /** The grid: the flags the tuning run moves (its search and corner flags), a few values each. */
   grid: Record<string, GridValue[]>;
 }
@@ -38,18 +40,21 @@ export const TUNING_ARMS: EngineArm[] = [
     engine: 'sglang',
     rps: 45,
     why: 'past capacity',
+    goal: true,
     grid: { mem_fraction_static: [0.83, 0.88, 0.93], schedule_conservativeness: [0.3, 1.0, 1.5], enable_mixed_chunk: [false, true] },
   },
   {
     engine: 'vllm',
     rps: 72,
     why: 'below capacity, rules alone short',
+    goal: false,
     grid: { gpu_memory_utilization: [0.9, 0.95], enable_prefix_caching: [false, true], max_num_batched_tokens: [2048, 16384] },
   },
   {
     engine: 'tgi',
     rps: 70,
     why: 'at its KV ceiling, rules alone short',
+    goal: false,
     grid: { max_batch_prefill_tokens: [4096, 8192], max_waiting_tokens: [8, 20], max_concurrent_requests: [64, 128] },
   },
 ];
@@ -170,7 +175,15 @@ async function engineRows(ctx: BenchContext, api: string, arm: EngineArm): Promi
   const samples = `${arm.engine}, 10 replicas, ${arm.rps} rps (${arm.why})`;
   const end = outcome(tuned, grid);
   return [
-    { figure: `${arm.engine} tuning: health before → best (score)`, median: tuned.best, tail: tuned.initial, tailLabel: 'min', target: '≥ 80 or proved unreachable, ≤ 8 iterations', met: end.met, samples: `${samples}; ${end.words}` },
+    {
+      figure: `${arm.engine} tuning: health before → best (score)`,
+      median: tuned.best,
+      tail: tuned.initial,
+      tailLabel: 'min',
+      target: arm.goal ? '≥ 80 or proved unreachable, ≤ 8 iterations' : '',
+      met: arm.goal ? end.met : null,
+      samples: `${samples}; ${end.words}`,
+    },
     { figure: `${arm.engine} grid sweep: best health (score)`, median: grid.best, tail: grid.initial, tailLabel: 'min', target: '', met: null, samples: `${samples}, ${grid.rollouts} rollouts` },
     { figure: `${arm.engine} tuning: engine restarts per health point`, median: perPoint(tuned), tail: tuned.restarts, tailLabel: 'max', target: '< grid sweep', met: perPoint(tuned) < perPoint(grid), samples: `${tuned.restarts} restarts, +${(tuned.best - tuned.initial).toFixed(1)} points` },
     { figure: `${arm.engine} grid sweep: engine restarts per health point`, median: perPoint(grid), tail: grid.restarts, tailLabel: 'max', target: '', met: null, samples: `${grid.restarts} restarts, +${(grid.best - grid.initial).toFixed(1)} points` },

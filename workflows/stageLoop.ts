@@ -120,6 +120,7 @@ async function runStage(run: RolloutRun, stage: PlannedStage, before: number | n
     after = m.health.score;
     record.samples.push({ at: nowIso(), health_score: after });
     record.canary_judgement = m.judgement;
+    if (m.load !== undefined) record.load = m.load;
     run.patchState({ rollout_history: state.rollout_history });
     // Checkpoint: an abort that landed during this sample (the last one too) fails the stage.
     if (patches.abortCheckpoints && run.abortRequest) return endStage(run, record, after, run.abortMessage());

@@ -27,6 +27,14 @@ export function formatTuning(s: TuningState): string {
   if (s.awaiting_approval) lines.push(describeAwaitingApproval(s.awaiting_approval));
   if (s.stop_requested_by) lines.push(`stop requested by ${s.stop_requested_by}`);
   if (s.error_message) lines.push(`error: ${s.error_message}`);
+  if (s.saturated_probes) lines.push(`saturated in the last ${s.saturated_probes} probe(s)`);
+  const v = s.capacity_verdict;
+  if (v) {
+    lines.push(
+      `capacity bound: ${v.replicas_needed} replicas needed (${v.replicas} run); served ${v.corner_served_rps_per_replica} of ${v.corner_offered_rps_per_replica} rps per replica at the corner${v.rollout_id ? ` [${v.rollout_id}]` : ''}`,
+      `      ${v.argument}`,
+    );
+  }
   for (const e of s.decision_log) lines.push(`  ${describeEntry(e)}  [${e.rollout_id}]`, `      ${e.evidence}`);
   return `${lines.join('\n')}\n`;
 }
@@ -104,6 +112,7 @@ export function registerTune(program: Command, io: CliIO, deps: GatewayDeps = de
         header = true;
         if (value.status === 'completed' || value.status === 'failed') {
           io.out(`${value.status}: ${value.stop_reason ?? ''}\n`);
+          if (value.capacity_verdict) io.out(`${value.capacity_verdict.argument}\n`);
           if (value.status === 'failed') throw new CliExit(EXIT.notCompleted);
           return;
         }

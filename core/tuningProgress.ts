@@ -1,4 +1,4 @@
-import type { AwaitingApproval, DecisionLogEntry, StopReason, TuningBudget, TuningVerdict, WorkflowState } from '../models';
+import type { AwaitingApproval, DecisionLogEntry, LoadMeasurement, StopReason, TuningBudget, TuningVerdict, WorkflowState } from '../models';
 
 /**
  * What a tuning iteration's rollout came to, read from its own terminal state: `completed` kept the
@@ -28,6 +28,13 @@ export function scoreAfter(rollout: WorkflowState): number | null {
   if (rollout.status === 'completed' && rollout.final_health_score !== null) return rollout.final_health_score;
   const measured = rollout.rollout_history.filter((s) => s.health_score_after !== null);
   return measured.length > 0 ? measured[measured.length - 1].health_score_after : null;
+}
+
+/** The changed replicas' load and health at the rollout's last stage that measured its load, or null when none did (a refused push). */
+export function lastMeasuredLoad(rollout: WorkflowState): { load: LoadMeasurement; health: number | null } | null {
+  const measured = rollout.rollout_history.filter((s) => s.load);
+  const last = measured[measured.length - 1];
+  return last?.load ? { load: last.load, health: last.health_score_after } : null;
 }
 
 /** Engine restarts a rollout cost: each replica it pushed to, and again each one a rollback put back. */

@@ -27,6 +27,8 @@ export function initialTuningState(tuningId: string, req: TuningRequest, started
     constraints: [],
     decision_log: [],
     error_message: null,
+    saturated_probes: 0,
+    capacity_verdict: null,
   };
 }
 

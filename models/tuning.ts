@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CapacityVerdictSchema } from './capacity';
 import { EngineArgsSchema, EngineTypeSchema } from './engine';
 import { RolloutRequestSchema } from './rolloutRequest';
 
@@ -60,8 +61,11 @@ export type TuningVerdict = z.infer<typeof TuningVerdictSchema>;
 export const DecisionLogEntrySchema = z.object({
   iteration: z.number(),
   rollout_id: z.string(),
-  /** `rules` when the engine's rule base proposed the step, `search` when the coordinate search did. */
-  source: z.enum(['rules', 'search']),
+  /**
+   * `rules` when the engine's rule base proposed the step, `search` when the coordinate search did,
+   * `capacity` when it was the corner of the bounds tried on a saturated fleet (docs/tuning.md#capacity-verdict).
+   */
+  source: z.enum(['rules', 'search', 'capacity']),
   changes: z.array(FlagChangeSchema),
   evidence: z.string(),
   verdict: TuningVerdictSchema,
@@ -90,6 +94,8 @@ export const StopReasonSchema = z.enum([
   'rejected',
   /** No one answered an iteration's approval within its `approval_timeout_seconds`: the run ends there. */
   'approval_timeout',
+  /** The fleet is past its capacity: `capacity_verdict` carries the measurements and the argument. */
+  'capacity_bound',
 ]);
 export type StopReason = z.infer<typeof StopReasonSchema>;
 
@@ -136,6 +142,10 @@ export const TuningStateSchema = z.object({
   constraints: z.array(TuningConstraintSchema),
   decision_log: z.array(DecisionLogEntrySchema),
   error_message: z.string().nullable(),
+  /** Consecutive probes that found the fleet saturated (absent in runs from before the capacity verdict). */
+  saturated_probes: z.number().optional(),
+  /** Set when the run ends `capacity_bound`: why no configuration in the flags' bounds serves the load. */
+  capacity_verdict: CapacityVerdictSchema.nullable().optional(),
 });
 export type TuningState = z.infer<typeof TuningStateSchema>;
 

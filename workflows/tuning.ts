@@ -10,8 +10,10 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DecisionLogEntry, StopReason, StopTuningPayload, TuningState, TuningVerdict, WorkflowState } from '../models';
+import type { AnalysisResult, DecisionLogEntry, EngineArgs, StopReason, StopTuningPayload, TuningState, TuningVerdict, WorkflowState } from '../models';
+import { withDefaults } from '../core/healthScore';
 import { rolloutStaticDetails, rolloutStaticSummary } from '../core/rolloutStory';
+import { capacityStep, verdictAfterCorner, type CapacityStep } from '../core/tuningCapacity';
 import { initialTuningState, iterationRequest } from '../core/tuningRun';
 import { describeAwaitingApproval, describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, unapprovedEnd, verdictOf } from '../core/tuningProgress';
 import { applyChanges, nextCandidate, type Candidate } from '../core/tuningSearch';
@@ -22,6 +24,9 @@ import { approvalWaitSignal, getTuningStateQuery, stopTuningSignal, stopTuningUp
 import { probeFleet } from './tuningProbe';
 
 export type { TuningWorkflowInput } from './tuningDefinitions';
+
+/** Runs from before the capacity verdict never try the corner: their histories replay as they were. */
+const CAPACITY_VERDICT_PATCH = 'tuning-capacity-verdict';
 
 /**
  * A tuning run: one iteration per workflow run, then continue-as-new with the run's state (its
@@ -102,13 +107,17 @@ async function iterate(input: TuningWorkflowInput, state: TuningState): Promise<
   const now = stopReason(progress(state, state.current_score));
   if (now) return now;
 
-  const candidate = nextCandidate({
-    engine: req.instance_type,
-    currentArgs: probe.args,
-    analysis: probe.analysis,
-    log: state.decision_log,
-    constraints: state.constraints,
-  });
+  const capacity = patched(CAPACITY_VERDICT_PATCH) ? checkCapacity(input, state, probe.analysis, probe.args) : null;
+  if (capacity?.verdict) return capacityBound(state, capacity);
+  const candidate =
+    capacity?.candidate ??
+    nextCandidate({
+      engine: req.instance_type,
+      currentArgs: probe.args,
+      analysis: probe.analysis,
+      log: state.decision_log,
+      constraints: state.constraints,
+    });
   if (!candidate) return 'search_exhausted';
 
   const iteration = state.iterations + 1;
@@ -137,7 +146,38 @@ async function iterate(input: TuningWorkflowInput, state: TuningState): Promise<
   const endsRun = unapproved !== null && patched('tuning-run-ends-on-rejection');
   record(state, iteration, childId, candidate, rollout, endsRun && unapproved ? unapproved : verdictOf(rollout));
   if (endsRun && unapproved) return unapproved;
-  return stopReason(progress(state, state.decision_log[state.decision_log.length - 1].verdict === 'kept' ? scoreAfter(rollout) : null));
+  const reason = stopReason(progress(state, state.decision_log[state.decision_log.length - 1].verdict === 'kept' ? scoreAfter(rollout) : null));
+  if (capacity?.candidate && capacity.probeLoad && (reason === null || reason.startsWith('budget_'))) {
+    // The corner's own window decides; whatever it changed and did not help, its rollout put back.
+    const slo = withDefaults(req.slo);
+    const cornerArgs = applyChanges(probe.args, candidate.changes);
+    const verdict = verdictAfterCorner({ engine: req.instance_type, probeLoad: capacity.probeLoad, cornerArgs, rolloutId: childId, rollout, slo, target: state.target_health });
+    if (verdict) return capacityBound(state, { ...capacity, verdict });
+  }
+  return reason;
+}
+
+/** Counts the probe towards saturation and answers the corner to try, or a verdict the probe proves alone. */
+function checkCapacity(input: TuningWorkflowInput, state: TuningState, analysis: AnalysisResult, args: EngineArgs): CapacityStep {
+  const step = capacityStep({
+    engine: input.request.instance_type,
+    currentArgs: args,
+    analysis,
+    log: state.decision_log,
+    constraints: state.constraints,
+    saturatedProbes: state.saturated_probes ?? 0,
+    slo: withDefaults(input.request.slo),
+    target: state.target_health,
+  });
+  state.saturated_probes = step.saturatedProbes;
+  touch(state);
+  return step;
+}
+
+function capacityBound(state: TuningState, step: CapacityStep): StopReason {
+  state.capacity_verdict = step.verdict;
+  touch(state);
+  return 'capacity_bound';
 }
 
 function record(state: TuningState, iteration: number, childId: string, candidate: Candidate, rollout: WorkflowState, verdict: TuningVerdict): void {
@@ -219,6 +259,8 @@ function details(state: TuningState): void {
     state.current_rollout_id ? `running rollout ${state.current_rollout_id}` : null,
     state.awaiting_approval ? `**${describeAwaitingApproval(state.awaiting_approval)}**` : null,
     state.stop_requested_by ? `stop requested by ${state.stop_requested_by}` : null,
+    state.saturated_probes ? `saturated in the last ${state.saturated_probes} probe(s)` : null,
+    state.capacity_verdict ? `**Capacity bound: ${state.capacity_verdict.replicas_needed} replicas needed** (${state.capacity_verdict.replicas} run). ${state.capacity_verdict.argument}` : null,
   ].filter((l): l is string => l !== null);
   setCurrentDetails([...head, '', ...state.decision_log.map((e) => `- ${describeEntry(e)}`)].join('\n'));
 }

@@ -174,6 +174,7 @@ test('past its capacity (4.5 rps per replica), the run proves it: capacity_bound
     // The corner was one rollout of the run (or the fleet already ran it), and its stages recorded their load.
     const corner = done.decision_log.find((e) => e.source === 'capacity');
     expect(v.rollout_id).toBe(corner?.rollout_id ?? null);
+    await recordHistoryIfAsked(env.client, 'tuning-run-capacity-bound', done.tuning_id);
     if (corner) {
       const rollout = (await stack.api.get(`/api/v1/workflows/${corner.rollout_id}`)).body as WorkflowState;
       expect(rollout.rollout_history.every((st) => st.load && st.load.offered_rps > 0)).toBe(true);

@@ -53,11 +53,17 @@ export function registerTune(program: Command, io: CliIO, deps: GatewayDeps = de
     .option('--max-iterations <n>', 'iteration budget', number)
     .option('--max-restarts <n>', 'engine-restart budget (replicas pushed)', number)
     .option('--max-wall-seconds <n>', 'wall-time budget', number)
+    .option('--max-iterations-without-gain <n>', 'iterations in a row keeping nothing before the run ends converged', number)
     .option('--monitoring <seconds>', 'monitoring window per stage', number)
     .option('--json', 'print the state document the gateway answers')
     .action(async (o: Record<string, string | number | boolean | undefined>) => {
       const budget = Object.fromEntries(
-        Object.entries({ max_iterations: o.maxIterations, max_restarts: o.maxRestarts, max_wall_seconds: o.maxWallSeconds }).filter(([, v]) => v !== undefined),
+        Object.entries({
+          max_iterations: o.maxIterations,
+          max_restarts: o.maxRestarts,
+          max_wall_seconds: o.maxWallSeconds,
+          max_iterations_without_gain: o.maxIterationsWithoutGain,
+        }).filter(([, v]) => v !== undefined),
       );
       const request = {
         instance_id: o.instance,

@@ -57,6 +57,20 @@ export interface Progress {
   budget: TuningBudget;
   stopRequested: boolean;
   lastVerdict: TuningVerdict | null;
+  /** Iterations at the end of the log, in a row, that kept nothing (`iterationsWithoutGain`). */
+  iterationsWithoutGain: number;
+  /** Whether the run stops `converged` (runs begun by builds without that stop go on to their budget). */
+  stopsWhenConverged: boolean;
+}
+
+/** Runs whose budget predates `max_iterations_without_gain` (carried through continue-as-new) get the default. */
+export const DEFAULT_MAX_ITERATIONS_WITHOUT_GAIN = 3;
+
+/** How many iterations at the end of the log, in a row, kept nothing. */
+export function iterationsWithoutGain(log: readonly Pick<DecisionLogEntry, 'verdict'>[]): number {
+  let n = 0;
+  for (let i = log.length - 1; i >= 0 && log[i].verdict !== 'kept'; i--) n++;
+  return n;
 }
 
 /** Why the run ends now, or null to go on with another iteration. The first reason that holds wins. */
@@ -67,6 +81,7 @@ export function stopReason(p: Progress): StopReason | null {
   if (p.iterations >= p.budget.max_iterations) return 'budget_iterations';
   if (p.restarts >= p.budget.max_restarts) return 'budget_restarts';
   if (p.elapsedSeconds >= p.budget.max_wall_seconds) return 'budget_wall_time';
+  if (p.stopsWhenConverged && p.iterationsWithoutGain >= (p.budget.max_iterations_without_gain ?? DEFAULT_MAX_ITERATIONS_WITHOUT_GAIN)) return 'converged';
   return null;
 }
 

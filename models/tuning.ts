@@ -31,6 +31,11 @@ export const TuningBudgetSchema = z
     max_wall_seconds: z.number().finite().positive().max(ONE_YEAR_SECONDS).default(24 * 3600),
     /** Engine restarts: every replica a config push (or a rollback's push) restarted. */
     max_restarts: z.number().int().min(1).max(1_000_000).default(1000),
+    /**
+     * Iterations in a row that kept nothing: after this many the run stops `converged` (the search finds no
+     * step it can measure as better near the configuration it holds; each further try costs restarts).
+     */
+    max_iterations_without_gain: z.number().int().min(1).max(100).default(3),
   })
   .strict();
 export type TuningBudget = z.infer<typeof TuningBudgetSchema>;
@@ -96,6 +101,8 @@ export const StopReasonSchema = z.enum([
   'approval_timeout',
   /** The fleet is past its capacity: `capacity_verdict` carries the measurements and the argument. */
   'capacity_bound',
+  /** The last `budget.max_iterations_without_gain` iterations in a row kept nothing. */
+  'converged',
 ]);
 export type StopReason = z.infer<typeof StopReasonSchema>;
 

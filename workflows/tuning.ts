@@ -15,7 +15,7 @@ import { withDefaults } from '../core/healthScore';
 import { rolloutStaticDetails, rolloutStaticSummary } from '../core/rolloutStory';
 import { capacityStep, verdictAfterCorner, type CapacityStep } from '../core/tuningCapacity';
 import { initialTuningState, iterationRequest } from '../core/tuningRun';
-import { describeAwaitingApproval, describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, unapprovedEnd, verdictOf } from '../core/tuningProgress';
+import { describeAwaitingApproval, describeEntry, isConstraint, iterationsWithoutGain, restartsOf, scoreAfter, stopReason, unapprovedEnd, verdictOf } from '../core/tuningProgress';
 import { applyChanges, nextCandidate, type Candidate } from '../core/tuningSearch';
 import { DEPLOYMENT_KEY, ENGINE_KEY, rolloutId, STAGE_KEY, STATUS_KEY, WRONG_STATE_ERROR } from '../contract';
 import { rolloutWorkflow } from './rollout';
@@ -222,6 +222,8 @@ function progress(state: TuningState, score: number | null) {
     budget: state.budget,
     stopRequested: state.stop_requested_by !== null,
     lastVerdict: last?.verdict ?? null,
+    iterationsWithoutGain: iterationsWithoutGain(state.decision_log),
+    stopsWhenConverged: patched('tuning-stops-when-converged'),
   };
 }
 

@@ -150,6 +150,9 @@ test('servetune tune status|watch|stop|start through the gateway', async () => {
     const bad = await cli('start', '--instance', stack.deployments[0], '--engine', 'sglang', '--target', '150');
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('target_health');
+    const badBudget = await cli('start', '--instance', stack.deployments[0], '--engine', 'sglang', '--max-iterations-without-gain', '0');
+    expect(badBudget.code).toBe(1);
+    expect(badBudget.err).toContain('budget.max_iterations_without_gain');
   });
 });
 

@@ -127,6 +127,19 @@ test('budgets end it: iterations, and engine restarts', async () => {
   expect(byRestarts.decision_log).toHaveLength(2);
 });
 
+test('iterations in a row that keep nothing end it converged, every step put back; the budget sets how many', async () => {
+  const flat = () => 40;
+  const fleet = new FakeFleet(flat);
+  const initial = { ...fleet.args };
+  const state = await withFleet(fleet, async (q) => (await (await start(q, input({ target_health: 99 }))).result()) as TuningState);
+  expect(state.stop_reason).toBe('converged');
+  expect(state.decision_log.map((e) => e.verdict)).toEqual(['reverted', 'reverted', 'reverted']);
+  expect(fleet.args).toEqual(initial);
+  const patient = await withFleet(new FakeFleet(flat), async (q) => (await (await start(q, input({ target_health: 99, budget: { max_iterations_without_gain: 5 } }))).result()) as TuningState);
+  expect(patient.stop_reason).toBe('converged');
+  expect(patient.decision_log).toHaveLength(5);
+});
+
 /**
  * A fleet past its capacity: each replica serves 4 rps, 5 with mem_fraction_static 0.93, one more with
  * mixed chunks (the SGLang corner sets both); what it does not serve queues and is aborted. Its health is

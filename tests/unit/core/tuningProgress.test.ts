@@ -1,8 +1,8 @@
 import { planFromOverride } from '../../../core/planOverride';
 import { initialState } from '../../../core/rolloutState';
-import { describeAwaitingApproval, describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, unapprovedEnd, verdictOf, type Progress } from '../../../core/tuningProgress';
+import { DEFAULT_MAX_ITERATIONS_WITHOUT_GAIN, describeAwaitingApproval, describeEntry, isConstraint, iterationsWithoutGain, restartsOf, scoreAfter, stopReason, unapprovedEnd, verdictOf, type Progress } from '../../../core/tuningProgress';
 import { initialTuningState, iterationRequest, needsApproval } from '../../../core/tuningRun';
-import { RolloutRequestSchema, TuningRequestSchema, type StageRecord, type WorkflowState } from '../../../models';
+import { RolloutRequestSchema, TuningRequestSchema, type StageRecord, type TuningVerdict, type WorkflowState } from '../../../models';
 
 const request = RolloutRequestSchema.parse({ instance_id: 'localhost:30000', instance_type: 'sglang' });
 
@@ -79,7 +79,8 @@ describe('scores and restarts', () => {
 describe('stopReason', () => {
   const base: Progress = {
     score: 50, target: 80, iterations: 2, restarts: 20, elapsedSeconds: 60, stopRequested: false, lastVerdict: 'kept',
-    budget: { max_iterations: 8, max_wall_seconds: 3600, max_restarts: 100 },
+    iterationsWithoutGain: 0, stopsWhenConverged: true,
+    budget: { max_iterations: 8, max_wall_seconds: 3600, max_restarts: 100, max_iterations_without_gain: 3 },
   };
   it.each([
     [{}, null],
@@ -91,8 +92,33 @@ describe('stopReason', () => {
     [{ restarts: 100 }, 'budget_restarts'],
     [{ elapsedSeconds: 3600 }, 'budget_wall_time'],
     [{ score: null }, null],
+    [{ iterationsWithoutGain: 2, lastVerdict: 'reverted' as const }, null],
+    [{ iterationsWithoutGain: 3, lastVerdict: 'reverted' as const }, 'converged'],
+    [{ iterationsWithoutGain: 3, stopsWhenConverged: false }, null],
+    [{ iterationsWithoutGain: 3, iterations: 8 }, 'budget_iterations'],
+    [{ iterationsWithoutGain: 3, score: 80 }, 'slo_met'],
   ])('%j → %s', (patch, reason) => {
     expect(stopReason({ ...base, ...patch })).toBe(reason);
+  });
+
+  it('a budget carried from a build without max_iterations_without_gain stops after the default', () => {
+    const { max_iterations_without_gain: _omitted, ...old } = base.budget;
+    const carried = { ...base, budget: old as Progress['budget'] };
+    expect(stopReason({ ...carried, iterationsWithoutGain: DEFAULT_MAX_ITERATIONS_WITHOUT_GAIN - 1 })).toBeNull();
+    expect(stopReason({ ...carried, iterationsWithoutGain: DEFAULT_MAX_ITERATIONS_WITHOUT_GAIN })).toBe('converged');
+  });
+});
+
+describe('iterationsWithoutGain', () => {
+  const log = (...verdicts: TuningVerdict[]) => verdicts.map((verdict) => ({ verdict }));
+  it.each([
+    [log(), 0],
+    [log('kept'), 0],
+    [log('reverted'), 1],
+    [log('kept', 'reverted', 'refused', 'no_change'), 3],
+    [log('reverted', 'reverted', 'kept', 'reverted'), 1],
+  ])('%j → %i', (entries, n) => {
+    expect(iterationsWithoutGain(entries)).toBe(n);
   });
 });
 

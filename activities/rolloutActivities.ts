@@ -2,12 +2,13 @@ import { Context } from '@temporalio/activity';
 import type { AxiosInstance } from 'axios';
 import { allowedTargetsFromEnv, httpLimitsFromEnv } from '../runtime/targetSettings';
 import { createTargetHttpClient } from './httpClient';
-import { MetricSourceSchema, type AnalysisResult, type ConfigPush, type EngineArgs, type EngineType, type HealthScore, type MetricSourceConfig, type OptimizationPlan, type ReplicaConfig, type Snapshot } from '../models';
+import { MetricSourceSchema, type AnalysisResult, type ConfigPush, type EngineArgs, type EngineType, type HealthScore, type LoadMeasurement, type MetricSourceConfig, type OptimizationPlan, type ReplicaConfig, type Snapshot } from '../models';
 import type { EngineSample } from '../metrics';
 import { snapshotBetween } from '../metrics';
 import { detectBottlenecks } from '../core/bottlenecks';
 import { noiseMargins, SPREAD_REPLICAS } from '../core/noiseMargin';
 import { DEFAULT_SLO, healthScore, type Slo } from '../core/healthScore';
+import { loadOf } from '../core/capacityVerdict';
 import { DEFAULT_LEASE_SECONDS } from '../core/replicaLease';
 import { planOptimizations } from '../core/planner';
 import { CANARY_METRICS, judgeCanary, type CanaryJudgement } from '../core/canaryJudge';
@@ -57,6 +58,8 @@ export interface StageMeasurement {
   /** The series with this tick's interval appended: the next tick's input. */
   series: { canary: MetricSeries; baseline: MetricSeries };
   judgement: CanaryJudgement;
+  /** The canary's load over the window so far: offered and served (absent from results recorded before it existed). */
+  load?: LoadMeasurement | null;
 }
 
 /** A merged reading, with (when asked for) some replicas' own readings beside it. */
@@ -240,7 +243,8 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
         sampleReplicas(input.engine, inRange(addresses, input.canary), input.source),
         input.baseline && input.previous.baseline ? sampleReplicas(input.engine, inRange(addresses, input.baseline), input.source) : null,
       ]);
-      const health = healthScore(snapshotBetween(input.windowStart, canary), input.slo);
+      const window = snapshotBetween(input.windowStart, canary);
+      const health = healthScore(window, input.slo);
       const canaryInterval = judgedValues(snapshotBetween(input.previous.canary, canary));
       const baselineInterval = baseline && input.previous.baseline ? judgedValues(snapshotBetween(input.previous.baseline, baseline)) : null;
       const series = {
@@ -249,7 +253,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
       };
       const judgement = judgeCanary({ canary: series.canary, baseline: baselineInterval ? series.baseline : {} });
       activityLog().info({ canary: rangeSize(input.canary), baseline: input.baseline ? rangeSize(input.baseline) : 0, health_score: health.score, canary_verdict: judgement.verdict }, 'stage measured');
-      return { samples: { canary, baseline }, health, series, judgement };
+      return { samples: { canary, baseline }, health, series, judgement, load: loadOf(window) };
     },
 
     async analyzePerformance(input: { start: FleetSample; end: FleetSample; slo?: Slo }): Promise<AnalysisResult> {

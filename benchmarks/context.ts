@@ -27,6 +27,7 @@ export function rolloutInput(over: Partial<RolloutWorkflowInput> & Pick<RolloutW
     health_threshold: 0.9,
     stages: [10, 50, 100],
     approval_timeout_seconds: 24 * 3600,
+    require_improvement: true,
     ...over,
   };
 }

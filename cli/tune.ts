@@ -4,7 +4,7 @@
  * decision-log entry until the run ends (exit 3 when it ends `failed`).
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { describeEntry } from '../core/tuningProgress';
+import { describeAwaitingApproval, describeEntry } from '../core/tuningProgress';
 import type { TuningRequestInput, TuningState } from '../models';
 import { defaultGatewayDeps, GatewayClient, type GatewayDeps } from './gateway';
 import { CliExit, EXIT, type CliIO } from './io';
@@ -24,8 +24,17 @@ export function formatTuning(s: TuningState): string {
     `iterations ${s.iterations}/${s.budget.max_iterations}, restarts ${s.restarts_spent}/${s.budget.max_restarts}, approval ${s.approval}`,
   ];
   if (s.current_rollout_id) lines.push(`current rollout: ${s.current_rollout_id}`);
+  if (s.awaiting_approval) lines.push(describeAwaitingApproval(s.awaiting_approval));
   if (s.stop_requested_by) lines.push(`stop requested by ${s.stop_requested_by}`);
   if (s.error_message) lines.push(`error: ${s.error_message}`);
+  if (s.saturated_probes) lines.push(`saturated in the last ${s.saturated_probes} probe(s)`);
+  const v = s.capacity_verdict;
+  if (v) {
+    lines.push(
+      `capacity bound: ${v.replicas_needed} replicas needed (${v.replicas} run); served ${v.corner_served_rps_per_replica} of ${v.corner_offered_rps_per_replica} rps per replica at the corner${v.rollout_id ? ` [${v.rollout_id}]` : ''}`,
+      `      ${v.argument}`,
+    );
+  }
   for (const e of s.decision_log) lines.push(`  ${describeEntry(e)}  [${e.rollout_id}]`, `      ${e.evidence}`);
   return `${lines.join('\n')}\n`;
 }
@@ -90,14 +99,20 @@ export function registerTune(program: Command, io: CliIO, deps: GatewayDeps = de
     .action(async (id: string, o: { interval: number }) => {
       let shown = 0;
       let header = false;
+      // The wait the header or an earlier line already showed: each new one is shown once, when it begins.
+      let waitShown: string | null = null;
       for (;;) {
         const { value } = await gateway().getTuning(id);
         if (!header) io.out(formatTuning({ ...value, decision_log: [] }));
-        header = true;
         for (const e of value.decision_log.slice(shown)) io.out(`  ${describeEntry(e)}  [${e.rollout_id}]\n`);
         shown = value.decision_log.length;
+        const waiting = value.awaiting_approval;
+        if (waiting && waiting.rollout_id !== waitShown && header) io.out(`  ${describeAwaitingApproval(waiting)}\n`);
+        waitShown = waiting?.rollout_id ?? null;
+        header = true;
         if (value.status === 'completed' || value.status === 'failed') {
           io.out(`${value.status}: ${value.stop_reason ?? ''}\n`);
+          if (value.capacity_verdict) io.out(`${value.capacity_verdict.argument}\n`);
           if (value.status === 'failed') throw new CliExit(EXIT.notCompleted);
           return;
         }

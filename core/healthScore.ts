@@ -50,3 +50,16 @@ export function healthScore(snapshot: Snapshot, slo: Slo = DEFAULT_SLO): HealthS
   const score = withData.reduce((s, c) => s + (c.score as number) * c.weight, 0) / weightSum;
   return { score: Math.round(score * 10) / 10, components };
 }
+
+/**
+ * The highest score any window can reach while `metric` reads `value`: every other component at 100
+ * and present. (A silent component only raises this metric's share of the weight, so it can only lower
+ * the score.) What the capacity verdict uses to turn a least error rate into "the SLO cannot be met".
+ */
+export function healthCeiling(metric: ComponentSpec['metric'], value: number, slo: Slo = DEFAULT_SLO): number {
+  const spec = COMPONENTS.find((c) => c.metric === metric);
+  if (!spec) return 100;
+  const total = COMPONENTS.reduce((s, c) => s + c.weight, 0);
+  const own = componentScore(value, slo[metric]);
+  return (100 * (total - spec.weight) + own * spec.weight) / total;
+}

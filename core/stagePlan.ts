@@ -44,3 +44,13 @@ export function planStages(stages: number[], replicas: string[]): PlannedStage[]
   }
   return planned;
 }
+
+/**
+ * Whether stage `index` is the last one that leaves replicas on the old config: a later stage exists and
+ * every later stage moves the whole fleet. After it, the evidence comparing both groups is complete.
+ */
+export function isLastComparedStage(stages: readonly PlannedStage[], index: number, fleetCount: number): boolean {
+  if (stages[index] === undefined || stages[index].range.to >= fleetCount) return false;
+  const later = stages.slice(index + 1);
+  return later.length > 0 && later.every((s) => s.range.to >= fleetCount);
+}

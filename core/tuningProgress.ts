@@ -1,4 +1,4 @@
-import type { DecisionLogEntry, StopReason, TuningBudget, TuningVerdict, WorkflowState } from '../models';
+import type { AwaitingApproval, DecisionLogEntry, LoadMeasurement, StopReason, TuningBudget, TuningVerdict, WorkflowState } from '../models';
 
 /**
  * What a tuning iteration's rollout came to, read from its own terminal state: `completed` kept the
@@ -13,11 +13,28 @@ export function verdictOf(rollout: WorkflowState): TuningVerdict {
   return 'failed';
 }
 
+/**
+ * How an iteration's rollout that ended `rejected` got there (nothing was pushed either way): no one
+ * answered its approval in time (`approval_timeout`: the rollout's timeout sets `approved: false` and
+ * names no one), or a human rejected or aborted it (`rejected`). Null for any other end.
+ */
+export function unapprovedEnd(rollout: WorkflowState): 'rejected' | 'approval_timeout' | null {
+  if (rollout.status !== 'rejected') return null;
+  return rollout.approved === false && rollout.rejected_by === null ? 'approval_timeout' : 'rejected';
+}
+
 /** The health the fleet (kept) or the changed replicas (otherwise) showed at the rollout's last measured stage. */
 export function scoreAfter(rollout: WorkflowState): number | null {
   if (rollout.status === 'completed' && rollout.final_health_score !== null) return rollout.final_health_score;
   const measured = rollout.rollout_history.filter((s) => s.health_score_after !== null);
   return measured.length > 0 ? measured[measured.length - 1].health_score_after : null;
+}
+
+/** The changed replicas' load and health at the rollout's last stage that measured its load, or null when none did (a refused push). */
+export function lastMeasuredLoad(rollout: WorkflowState): { load: LoadMeasurement; health: number | null } | null {
+  const measured = rollout.rollout_history.filter((s) => s.load);
+  const last = measured[measured.length - 1];
+  return last?.load ? { load: last.load, health: last.health_score_after } : null;
 }
 
 /** Engine restarts a rollout cost: each replica it pushed to, and again each one a rollback put back. */
@@ -58,4 +75,17 @@ export function describeEntry(e: DecisionLogEntry): string {
   const changes = e.changes.map((c) => `${c.flag} ${String(c.from)}→${String(c.to)}`).join(', ');
   const score = (v: number | null) => (v === null ? '–' : v.toFixed(1));
   return `#${e.iteration} ${e.source}: ${changes || 'no change'} → ${e.verdict} (${score(e.score_before)} → ${score(e.score_after)})`;
+}
+
+/**
+ * For the Web UI and the CLI: which rollout waits for an approve, until when, and how to answer it
+ * (the rollout's own decision, so the step answered is the one reviewed: docs/tuning.md#approvals).
+ */
+export function describeAwaitingApproval(a: AwaitingApproval): string {
+  const until = a.until ? ` until ${a.until}` : '';
+  return (
+    `awaiting approval: iteration ${a.iteration}, rollout ${a.rollout_id}${until}; approve or reject that rollout: ` +
+    `npx servetune approve|reject ${a.rollout_id}, POST /api/v1/workflows/${a.rollout_id}/approve|reject, ` +
+    `or temporal workflow update execute --workflow-id ${a.rollout_id} --name approve|reject`
+  );
 }

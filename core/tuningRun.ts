@@ -19,6 +19,7 @@ export function initialTuningState(tuningId: string, req: TuningRequest, started
     iterations: 0,
     restarts_spent: 0,
     current_rollout_id: null,
+    awaiting_approval: null,
     current_args: null,
     current_score: null,
     initial_score: null,
@@ -26,6 +27,8 @@ export function initialTuningState(tuningId: string, req: TuningRequest, started
     constraints: [],
     decision_log: [],
     error_message: null,
+    saturated_probes: 0,
+    capacity_verdict: null,
   };
 }
 

@@ -3,6 +3,7 @@ export * from './agent';
 export * from './snapshot';
 export * from './analysis';
 export * from './rolloutRequest';
+export * from './capacity';
 export * from './tuning';
 export * from './signals';
 export * from './workflowState';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CapacityVerdictSchema } from './capacity';
 import { EngineArgsSchema, EngineTypeSchema } from './engine';
 import { RolloutRequestSchema } from './rolloutRequest';
 
@@ -49,15 +50,22 @@ export const TuningRequestSchema = RolloutRequestSchema.omit({ requires_approval
 export type TuningRequestInput = z.input<typeof TuningRequestSchema>;
 export type TuningRequest = z.output<typeof TuningRequestSchema>;
 
-export const TuningVerdictSchema = z.enum(['kept', 'reverted', 'refused', 'rejected', 'no_change', 'failed']);
+/**
+ * What an iteration's rollout came to. `rejected`: a human rejected (or aborted) it before any change;
+ * `approval_timeout`: no one answered its approval in time. Neither pushed anything.
+ */
+export const TuningVerdictSchema = z.enum(['kept', 'reverted', 'refused', 'rejected', 'approval_timeout', 'no_change', 'failed']);
 export type TuningVerdict = z.infer<typeof TuningVerdictSchema>;
 
 /** One iteration of a tuning run: what was tried, why, what the rollout measured and what became of it. */
 export const DecisionLogEntrySchema = z.object({
   iteration: z.number(),
   rollout_id: z.string(),
-  /** `rules` when the engine's rule base proposed the step, `search` when the coordinate search did. */
-  source: z.enum(['rules', 'search']),
+  /**
+   * `rules` when the engine's rule base proposed the step, `search` when the coordinate search did,
+   * `capacity` when it was the corner of the bounds tried on a saturated fleet (docs/tuning.md#capacity-verdict).
+   */
+  source: z.enum(['rules', 'search', 'capacity']),
   changes: z.array(FlagChangeSchema),
   evidence: z.string(),
   verdict: TuningVerdictSchema,
@@ -82,8 +90,24 @@ export const StopReasonSchema = z.enum([
   'budget_restarts',
   'stopped',
   'rollout_failed',
+  /** An iteration's rollout was rejected (or aborted) while it awaited approval: the run ends there. */
+  'rejected',
+  /** No one answered an iteration's approval within its `approval_timeout_seconds`: the run ends there. */
+  'approval_timeout',
+  /** The fleet is past its capacity: `capacity_verdict` carries the measurements and the argument. */
+  'capacity_bound',
 ]);
 export type StopReason = z.infer<typeof StopReasonSchema>;
+
+/** The iteration's rollout that waits for a human approve now, and until when; answer it as any rollout. */
+export const AwaitingApprovalSchema = z.object({
+  iteration: z.number(),
+  rollout_id: z.string(),
+  /** When it began to wait, and when it stops waiting (then it ends `rejected` and so does the run's iteration). */
+  since: z.string(),
+  until: z.string().nullable(),
+});
+export type AwaitingApproval = z.infer<typeof AwaitingApprovalSchema>;
 
 /** `GET /api/v1/tunings/{id}` and the tuning workflow's `getTuningState` query answer exactly this. */
 export const TuningStateSchema = z.object({
@@ -104,6 +128,11 @@ export const TuningStateSchema = z.object({
   restarts_spent: z.number(),
   /** The rollout this iteration runs (approve it at /api/v1/workflows/{id}/approve), or null between iterations. */
   current_rollout_id: z.string().nullable(),
+  /**
+   * Set while the current iteration's rollout waits for an approve: approve or reject that rollout
+   * (`POST /api/v1/workflows/{rollout_id}/approve|reject`); null otherwise.
+   */
+  awaiting_approval: AwaitingApprovalSchema.nullable(),
   /** The fleet's engine args as last read, and its health score then. */
   current_args: EngineArgsSchema.nullable(),
   current_score: z.number().nullable(),
@@ -113,6 +142,10 @@ export const TuningStateSchema = z.object({
   constraints: z.array(TuningConstraintSchema),
   decision_log: z.array(DecisionLogEntrySchema),
   error_message: z.string().nullable(),
+  /** Consecutive probes that found the fleet saturated (absent in runs from before the capacity verdict). */
+  saturated_probes: z.number().optional(),
+  /** Set when the run ends `capacity_bound`: why no configuration in the flags' bounds serves the load. */
+  capacity_verdict: CapacityVerdictSchema.nullable().optional(),
 });
 export type TuningState = z.infer<typeof TuningStateSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AnalysisResultSchema, CanaryJudgementSchema, OptimizationPlanSchema } from './analysis';
+import { LoadMeasurementSchema } from './capacity';
 import { EngineTypeSchema } from './engine';
 import { AuditEntrySchema } from './signals';
 
@@ -50,6 +51,8 @@ export const StageRecordSchema = z.object({
   /** The latest canary-versus-baseline judgement of this stage (null for a stage with no baseline replicas). */
   canary_judgement: CanaryJudgementSchema.nullable(),
   decision: z.string().nullable(),
+  /** The changed replicas' load over the stage's window so far: offered and served (absent before it was recorded). */
+  load: LoadMeasurementSchema.nullable().optional(),
 });
 export type StageRecord = z.infer<typeof StageRecordSchema>;
 

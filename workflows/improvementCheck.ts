@@ -23,6 +23,22 @@ export interface ImprovementEvidence {
  */
 export async function checkImprovement(run: RolloutRun, analysis: AnalysisResult, plan: OptimizationPlan, evidence: ImprovementEvidence): Promise<WorkflowState | null> {
   if (!patched('require-improvement')) return null;
+  return judgeAndAct(run, analysis, plan, evidence);
+}
+
+/**
+ * The same check, taken as soon as its verdict is settled: after the last stage that still has replicas on
+ * the old config, the evidence the check after the last stage would judge is complete (no later stage has a
+ * baseline group), so a change that is not better is rolled back there, before the remaining stages restart
+ * replicas only to restart them again. Same verdict, fewer engine restarts. Rollouts begun before this
+ * existed take the check after the last stage only (`patched`).
+ */
+export async function checkImprovementAtLastComparedStage(run: RolloutRun, analysis: AnalysisResult, plan: OptimizationPlan, evidence: ImprovementEvidence): Promise<WorkflowState | null> {
+  if (!patched('improvement-at-last-compared-stage') || !patched('require-improvement')) return null;
+  return judgeAndAct(run, analysis, plan, evidence);
+}
+
+async function judgeAndAct(run: RolloutRun, analysis: AnalysisResult, plan: OptimizationPlan, evidence: ImprovementEvidence): Promise<WorkflowState | null> {
   const required = run.input.require_improvement !== false;
   const metrics = targetedMetrics(plan.optimizations.map((o) => o.addresses));
   const targets = { ...run.slo };

@@ -9,6 +9,7 @@ import { planFromOverride } from '../core/planOverride';
 import { summaries } from '../core/stepSummaries';
 import { DEPLOYMENT_GUARD_ID_PREFIX, DEPLOYMENT_KEY, ENGINE_KEY } from '../contract';
 import { reads } from './activityProxies';
+import { approvalWaitNotifier } from './approvalWaitNotice';
 import { getStateQuery } from './definitions';
 import { releaseLeases, rollback } from './rollback';
 import { registerDecisionHandlers } from './rolloutHandlers';
@@ -148,9 +149,12 @@ function nothingToRollOut(run: RolloutRun, analysis: AnalysisResult): WorkflowSt
 async function awaitApproval(run: RolloutRun): Promise<WorkflowState | null> {
   const { input, state } = run;
   run.patchState({ status: 'awaiting_approval', current_step: 'await_approval' });
+  const tellTuningRun = approvalWaitNotifier(state.workflow_id);
+  tellTuningRun({ awaiting: true, until: new Date(Date.now() + toMs(input.approval_timeout_seconds)).toISOString() });
   const decided = await condition(() => state.approved !== null || run.abortRequest !== null, toMs(input.approval_timeout_seconds), {
     summary: summaries.approvalWait(input.approval_timeout_seconds),
   });
+  tellTuningRun({ awaiting: false });
   if (run.abortRequest) return run.finish('rejected', { error_message: run.abortMessage() });
   if (!decided) {
     return run.finish('rejected', {

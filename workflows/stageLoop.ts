@@ -4,12 +4,12 @@ import type { AnalysisResult, OptimizationPlan, WorkflowState } from '../models'
 import { configAt, type ConfigRun } from '../core/fleetRef';
 import { budgetedSamplingIntervalSeconds, decideSample } from '../core/monitoring';
 import { describeImprovement, startedStage } from '../core/rolloutState';
-import { planStages, type PlannedStage } from '../core/stagePlan';
+import { isLastComparedStage, planStages, type PlannedStage } from '../core/stagePlan';
 import { summaries, type StagePosition } from '../core/stepSummaries';
 import { monitoringTicks, nextAfterStage, samplingIntervalSeconds } from '../core/transitions';
 import { awaitedPushes, pushes, reads } from './activityProxies';
 import { cancelOnRequest } from './cancelOnRequest';
-import { checkImprovement, type ImprovementEvidence } from './improvementCheck';
+import { checkImprovement, checkImprovementAtLastComparedStage, type ImprovementEvidence } from './improvementCheck';
 import { rollback, stopForAbort } from './rollback';
 import { nowIso, toMs, type RolloutRun } from './rolloutRun';
 
@@ -35,6 +35,10 @@ export async function runStages(run: RolloutRun, configs: ConfigRun[], analysis:
     if (outcome.series) {
       evidence.last = { stage: stage.label, canary: outcome.series.canary };
       if (outcome.comparedGroups) evidence.compared = { stage: stage.label, ...outcome.series };
+    }
+    if (outcome.comparedGroups && isLastComparedStage(stages, index, run.fleet.count)) {
+      const notKept = await checkImprovementAtLastComparedStage(run, analysis, plan, evidence);
+      if (notKept) return notKept;
     }
     const next = nextAfterStage({ isLastStage: index === stages.length - 1, autoRollout: input.auto_rollout });
     if (next === 'await_promotion') {
@@ -120,6 +124,7 @@ async function runStage(run: RolloutRun, stage: PlannedStage, before: number | n
     after = m.health.score;
     record.samples.push({ at: nowIso(), health_score: after });
     record.canary_judgement = m.judgement;
+    if (m.load !== undefined) record.load = m.load;
     run.patchState({ rollout_history: state.rollout_history });
     // Checkpoint: an abort that landed during this sample (the last one too) fails the stage.
     if (patches.abortCheckpoints && run.abortRequest) return endStage(run, record, after, run.abortMessage());

@@ -3,24 +3,30 @@ import {
   continueAsNew,
   executeChild,
   ParentClosePolicy,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DecisionLogEntry, StopReason, StopTuningPayload, TuningState, WorkflowState } from '../models';
+import type { AnalysisResult, DecisionLogEntry, EngineArgs, StopReason, StopTuningPayload, TuningState, TuningVerdict, WorkflowState } from '../models';
+import { withDefaults } from '../core/healthScore';
 import { rolloutStaticDetails, rolloutStaticSummary } from '../core/rolloutStory';
+import { capacityStep, verdictAfterCorner, type CapacityStep } from '../core/tuningCapacity';
 import { initialTuningState, iterationRequest } from '../core/tuningRun';
-import { describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, verdictOf } from '../core/tuningProgress';
+import { describeAwaitingApproval, describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, unapprovedEnd, verdictOf } from '../core/tuningProgress';
 import { applyChanges, nextCandidate, type Candidate } from '../core/tuningSearch';
 import { DEPLOYMENT_KEY, ENGINE_KEY, rolloutId, STAGE_KEY, STATUS_KEY, WRONG_STATE_ERROR } from '../contract';
 import { rolloutWorkflow } from './rollout';
 import { actor, failureMessage, nowIso } from './rolloutRun';
-import { getTuningStateQuery, stopTuningSignal, stopTuningUpdate, type TuningWorkflowInput } from './tuningDefinitions';
+import { approvalWaitSignal, getTuningStateQuery, stopTuningSignal, stopTuningUpdate, type TuningWorkflowInput } from './tuningDefinitions';
 import { probeFleet } from './tuningProbe';
 
 export type { TuningWorkflowInput } from './tuningDefinitions';
+
+/** Runs from before the capacity verdict never try the corner: their histories replay as they were. */
+const CAPACITY_VERDICT_PATCH = 'tuning-capacity-verdict';
 
 /**
  * A tuning run: one iteration per workflow run, then continue-as-new with the run's state (its
@@ -37,7 +43,15 @@ export async function tuningWorkflow(input: TuningWorkflowInput): Promise<Tuning
     ...initialTuningState(workflowInfo().workflowId, req, input.started_by, nowIso()),
     constraints: input.known_constraints,
   };
+  // A run carried over from a build before approval waits were shown has no such field yet.
+  state.awaiting_approval ??= null;
   setHandler(getTuningStateQuery, () => state);
+  setHandler(approvalWaitSignal, (notice) => {
+    // Only the current iteration's rollout; a late notice from an earlier one is stale.
+    if (notice.rollout_id !== state.current_rollout_id) return;
+    state.awaiting_approval = notice.awaiting ? { iteration: state.iterations + 1, rollout_id: notice.rollout_id, since: nowIso(), until: notice.until ?? null } : null;
+    touch(state);
+  });
   const requestStop = (payload: StopTuningPayload | undefined) => {
     state.stop_requested_by = actor(payload?.stopped_by);
     touch(state);
@@ -93,13 +107,17 @@ async function iterate(input: TuningWorkflowInput, state: TuningState): Promise<
   const now = stopReason(progress(state, state.current_score));
   if (now) return now;
 
-  const candidate = nextCandidate({
-    engine: req.instance_type,
-    currentArgs: probe.args,
-    analysis: probe.analysis,
-    log: state.decision_log,
-    constraints: state.constraints,
-  });
+  const capacity = patched(CAPACITY_VERDICT_PATCH) ? checkCapacity(input, state, probe.analysis, probe.args) : null;
+  if (capacity?.verdict) return capacityBound(state, capacity);
+  const candidate =
+    capacity?.candidate ??
+    nextCandidate({
+      engine: req.instance_type,
+      currentArgs: probe.args,
+      analysis: probe.analysis,
+      log: state.decision_log,
+      constraints: state.constraints,
+    });
   if (!candidate) return 'search_exhausted';
 
   const iteration = state.iterations + 1;
@@ -122,12 +140,47 @@ async function iterate(input: TuningWorkflowInput, state: TuningState): Promise<
       { key: STAGE_KEY, value: 'none' },
     ],
   });
-  record(state, iteration, childId, candidate, rollout);
-  return stopReason(progress(state, state.decision_log[state.decision_log.length - 1].verdict === 'kept' ? scoreAfter(rollout) : null));
+  // A rejected (or aborted) step, or an approval no one answered, ends the run: see docs/tuning.md
+  // (approvals). Runs begun before this build went on to their next iteration instead.
+  const unapproved = unapprovedEnd(rollout);
+  const endsRun = unapproved !== null && patched('tuning-run-ends-on-rejection');
+  record(state, iteration, childId, candidate, rollout, endsRun && unapproved ? unapproved : verdictOf(rollout));
+  if (endsRun && unapproved) return unapproved;
+  const reason = stopReason(progress(state, state.decision_log[state.decision_log.length - 1].verdict === 'kept' ? scoreAfter(rollout) : null));
+  if (capacity?.candidate && capacity.probeLoad && (reason === null || reason.startsWith('budget_'))) {
+    // The corner's own window decides; whatever it changed and did not help, its rollout put back.
+    const slo = withDefaults(req.slo);
+    const cornerArgs = applyChanges(probe.args, candidate.changes);
+    const verdict = verdictAfterCorner({ engine: req.instance_type, probeLoad: capacity.probeLoad, cornerArgs, rolloutId: childId, rollout, slo, target: state.target_health });
+    if (verdict) return capacityBound(state, { ...capacity, verdict });
+  }
+  return reason;
 }
 
-function record(state: TuningState, iteration: number, childId: string, candidate: Candidate, rollout: WorkflowState): void {
-  const verdict = verdictOf(rollout);
+/** Counts the probe towards saturation and answers the corner to try, or a verdict the probe proves alone. */
+function checkCapacity(input: TuningWorkflowInput, state: TuningState, analysis: AnalysisResult, args: EngineArgs): CapacityStep {
+  const step = capacityStep({
+    engine: input.request.instance_type,
+    currentArgs: args,
+    analysis,
+    log: state.decision_log,
+    constraints: state.constraints,
+    saturatedProbes: state.saturated_probes ?? 0,
+    slo: withDefaults(input.request.slo),
+    target: state.target_health,
+  });
+  state.saturated_probes = step.saturatedProbes;
+  touch(state);
+  return step;
+}
+
+function capacityBound(state: TuningState, step: CapacityStep): StopReason {
+  state.capacity_verdict = step.verdict;
+  touch(state);
+  return 'capacity_bound';
+}
+
+function record(state: TuningState, iteration: number, childId: string, candidate: Candidate, rollout: WorkflowState, verdict: TuningVerdict): void {
   const entry: DecisionLogEntry = {
     iteration,
     rollout_id: childId,
@@ -145,6 +198,7 @@ function record(state: TuningState, iteration: number, childId: string, candidat
   state.iterations = iteration;
   state.restarts_spent += entry.restarts;
   state.current_rollout_id = null;
+  state.awaiting_approval = null;
   if (isConstraint(verdict) && state.current_args) {
     state.constraints.push({ engine_args: applyChanges(state.current_args, candidate.changes), why: `${verdict} in ${childId}: ${entry.message ?? ''}`.slice(0, 500) });
   }
@@ -175,6 +229,7 @@ function finish(state: TuningState, reason: StopReason, status: TuningState['sta
   state.stop_reason = reason;
   state.status = status;
   state.current_rollout_id = null;
+  state.awaiting_approval = null;
   touch(state);
   upsertSearchAttributes([{ key: STATUS_KEY, value: status }]);
   return state;
@@ -202,7 +257,10 @@ function details(state: TuningState): void {
     `health ${score(state.initial_score)} → ${score(state.current_score)} (best ${score(state.best_score)}, target ${state.target_health})`,
     `iterations ${state.iterations}/${state.budget.max_iterations}, restarts ${state.restarts_spent}/${state.budget.max_restarts}`,
     state.current_rollout_id ? `running rollout ${state.current_rollout_id}` : null,
+    state.awaiting_approval ? `**${describeAwaitingApproval(state.awaiting_approval)}**` : null,
     state.stop_requested_by ? `stop requested by ${state.stop_requested_by}` : null,
+    state.saturated_probes ? `saturated in the last ${state.saturated_probes} probe(s)` : null,
+    state.capacity_verdict ? `**Capacity bound: ${state.capacity_verdict.replicas_needed} replicas needed** (${state.capacity_verdict.replicas} run). ${state.capacity_verdict.argument}` : null,
   ].filter((l): l is string => l !== null);
   setCurrentDetails([...head, '', ...state.decision_log.map((e) => `- ${describeEntry(e)}`)].join('\n'));
 }

@@ -9,6 +9,16 @@ export const getTuningStateQuery = defineQuery<TuningState>('getTuningState');
 export const stopTuningSignal = defineSignal<[StopTuningPayload?]>('stop');
 export const stopTuningUpdate = defineUpdate<TuningState, [StopTuningPayload]>('stop');
 
+/** What an iteration's rollout tells its tuning run when it begins (`until`: its deadline) and stops waiting for an approve. */
+export interface ApprovalWaitNotice {
+  rollout_id: string;
+  awaiting: boolean;
+  until?: string;
+}
+
+/** Sent by the tuning run's own child rollouts (workflows/approvalWaitNotice.ts), not by operators. */
+export const approvalWaitSignal = defineSignal<[ApprovalWaitNotice]>('iterationApprovalWait');
+
 export interface TuningWorkflowInput {
   request: TuningRequest;
   started_by: string;

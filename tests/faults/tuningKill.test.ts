@@ -61,7 +61,7 @@ test('worker killed while an iteration\'s rollout applies its first stage; a new
   expect(done.decision_log[0].rollout_id).toBe(rolloutId);
   // The interrupted iteration ended as its rollout did, and the run went on (or stopped for a reason it names).
   const first = (await stack.api.get(`${stack.apiUrl}/api/v1/workflows/${rolloutId}`)).data as WorkflowState;
-  const statusOf = { kept: 'completed', no_change: 'completed', reverted: 'rolled_back', refused: 'rolled_back', rejected: 'rejected', failed: 'failed' };
+  const statusOf = { kept: 'completed', no_change: 'completed', reverted: 'rolled_back', refused: 'rolled_back', rejected: 'rejected', approval_timeout: 'rejected', failed: 'failed' };
   expect(first.status).toBe(statusOf[done.decision_log[0].verdict]);
   expect(['budget_iterations', 'slo_met', 'search_exhausted']).toContain(done.stop_reason);
   // Every replica runs what the run kept, each changed by whole pushes only.

@@ -49,8 +49,9 @@ test('a change that does not improve what the plan targeted is rolled back, ever
   const fleet = new FakeFleet({ size: 4, pushMs: 10, changeHelps: false });
   const state = await rollout(fleet, {});
   expect(state.status).toBe('rolled_back');
-  expect(state.rollout_history.map((s) => s.status)).toEqual(['success', 'success', 'success']);
-  expect(fleet.pushesOf(newRevision(state))).toHaveLength(4);
+  // Judged after the 50% stage, the last with replicas on the old config: the 100% stage never pushes.
+  expect(state.rollout_history.map((s) => [s.stage, s.status])).toEqual([['10%', 'success'], ['50%', 'success']]);
+  expect(fleet.pushesOf(newRevision(state))).toHaveLength(2);
   expect(fleet.everyReplicaOn(OLD_REVISION)).toBe(true);
   expect(state.error_message).toMatch(/^Change not kept: The change did not improve ttft_p95_ms, e2e_p95_ms against the replicas still on the old config: .*rolled back changes$/);
   expect(state.improvement).toMatchObject({ required: true, verdict: 'not_better', comparison: 'baseline_replicas', stage: '50%' });
@@ -61,8 +62,9 @@ test('the same change with require_improvement: false is kept: completed, and th
   const fleet = new FakeFleet({ size: 4, pushMs: 10, changeHelps: false });
   const state = await rollout(fleet, { require_improvement: false });
   expect(state.status).toBe('completed');
+  expect(state.rollout_history.map((s) => s.status)).toEqual(['success', 'success', 'success']);
   expect(fleet.everyReplicaOn(newRevision(state))).toBe(true);
-  expect(state.improvement).toMatchObject({ required: false, verdict: 'not_better', comparison: 'baseline_replicas' });
+  expect(state.improvement).toMatchObject({ required: false, verdict: 'not_better', comparison: 'baseline_replicas', stage: '50%' });
 });
 
 test('a change that helps is kept, judged against the replicas still on the old config', async () => {

@@ -5,6 +5,7 @@
  * stops after the current iteration on request, and hands its constraints to the next run.
  */
 import type { Server } from 'node:http';
+import axios from 'axios';
 import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
@@ -69,7 +70,7 @@ test('iterates rollouts until its budget, holding the deployment; the fleet ends
   expect(done.decision_log[0].source).toBe('rules');
   for (const entry of done.decision_log) {
     const rollout = (await stack.api.get(`/api/v1/workflows/${entry.rollout_id}`)).body as WorkflowState;
-    expect([entry.verdict, rollout.status]).toEqual([entry.verdict, { kept: 'completed', reverted: 'rolled_back', refused: 'rolled_back', no_change: 'completed', rejected: 'rejected', failed: 'failed' }[entry.verdict]]);
+    expect([entry.verdict, rollout.status]).toEqual([entry.verdict, { kept: 'completed', reverted: 'rolled_back', refused: 'rolled_back', no_change: 'completed', rejected: 'rejected', approval_timeout: 'rejected', failed: 'failed' }[entry.verdict]]);
     expect(rollout.optimization_plan!.optimizations.map((o) => o.parameter).sort()).toEqual(entry.changes.map((c) => c.flag).sort());
     expect(entry.restarts).toBeGreaterThan(0);
   }
@@ -111,8 +112,10 @@ test('refuses bad requests naming the field, and unknown ids', async () => {
   expect((await stack.api.get('/api/v1/tunings/rollout-1')).status).toBe(404);
 });
 
-test('servetune tune status|watch|stop|start through the gateway', async () => {
-  expect(finished).toBeDefined();
+type Cli = (...args: string[]) => Promise<{ code: number; out: string; err: string }>;
+
+/** `servetune tune …` against a gateway of the stack's task queue, for the body's length. */
+async function withCli(body: (cli: Cli) => Promise<void>): Promise<void> {
   const server: Server = createApp(env.client, { taskQueue: stack.taskQueue }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -124,6 +127,15 @@ test('servetune tune status|watch|stop|start through the gateway', async () => {
     return { code, out, err };
   };
   try {
+    await body(cli);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+}
+
+test('servetune tune status|watch|stop|start through the gateway', async () => {
+  expect(finished).toBeDefined();
+  await withCli(async (cli) => {
     const id = finished!.tuning_id;
     const status = await cli('status', id);
     expect(status.code).toBe(0);
@@ -138,7 +150,44 @@ test('servetune tune status|watch|stop|start through the gateway', async () => {
     const bad = await cli('start', '--instance', stack.deployments[0], '--engine', 'sglang', '--target', '150');
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('target_health');
+  });
+});
+
+test('past its capacity (4.5 rps per replica), the run proves it: capacity_bound within 8 iterations, the evidence in its log', async () => {
+  const deployment = stack.deployments[0];
+  const { load } = (await axios.get(`${deployment}/sim/v1/load`)).data;
+  await axios.put(`${deployment}/sim/v1/load`, { ...load, requests_per_second: 18 });
+  try {
+    const started = await stack.api.post('/api/v1/tunings').send(request({ target_health: 80, budget: { max_iterations: 8 } }));
+    expect(started.status).toBe(201);
+    const done = await waitForTuning(started.body.tuning_id as string, ended);
+    console.log(done.decision_log.map((e) => `${e.iteration} ${e.source} ${JSON.stringify(e.changes)} ${e.verdict} ${e.score_before} → ${e.score_after}`).join('\n'), `\n${done.capacity_verdict?.argument}`);
+    expect(done.stop_reason).toBe('capacity_bound');
+    expect(done.iterations).toBeLessThanOrEqual(8);
+    const v = done.capacity_verdict!;
+    expect(v.replicas).toBe(4);
+    expect(v.offered_rps).toBeGreaterThan(15);
+    expect(v.corner_served_rps_per_replica).toBeLessThan(v.corner_offered_rps_per_replica / v.capacity_margin);
+    expect(v.health_ceiling).toBeLessThan(80);
+    expect(v.replicas_needed).toBeGreaterThan(4);
+    expect(v.corner_args.mem_fraction_static).toBe(0.93);
+    // The corner was one rollout of the run (or the fleet already ran it), and its stages recorded their load.
+    const corner = done.decision_log.find((e) => e.source === 'capacity');
+    expect(v.rollout_id).toBe(corner?.rollout_id ?? null);
+    await recordHistoryIfAsked(env.client, 'tuning-run-capacity-bound', done.tuning_id);
+    if (corner) {
+      const rollout = (await stack.api.get(`/api/v1/workflows/${corner.rollout_id}`)).body as WorkflowState;
+      expect(rollout.rollout_history.every((st) => st.load && st.load.offered_rps > 0)).toBe(true);
+    }
+    // Whatever did not help was put back: every replica runs what the run kept.
+    const sim = await stack.simState(deployment);
+    for (const replica of sim.replicas) expect(replica.engine_args.mem_fraction_static).toBe(done.current_args!.mem_fraction_static);
+    await withCli(async (cli) => {
+      const status = await cli('status', done.tuning_id);
+      expect(status.out).toContain(`completed (capacity_bound)`);
+      expect(status.out).toContain(`capacity bound: ${v.replicas_needed} replicas needed (4 run)`);
+    });
   } finally {
-    await new Promise((r) => server.close(r));
+    await axios.put(`${deployment}/sim/v1/load`, load);
   }
 });

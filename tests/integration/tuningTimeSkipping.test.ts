@@ -3,11 +3,14 @@
  * of its args and stand-in rollouts (tests/integration/fakes/): it iterates until the SLO is met, a
  * step that did not help is reverted and becomes a constraint that is never retried, a stop ends the
  * run after the current iteration, budgets end it, and each iteration is its own workflow run
- * (continue-as-new) carrying the decision log.
+ * (continue-as-new) carrying the decision log. On a saturated fleet, the corner of the bounds is one
+ * iteration, and the run ends `capacity_bound` when the corner's own window proves it, or goes on
+ * when the corner serves the load.
  */
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { TuningRequestSchema, type EngineArgs, type TuningRequestInput, type TuningState } from '../../models';
+import { TuningRequestSchema, type EngineArgs, type LoadMeasurement, type TuningRequestInput, type TuningState } from '../../models';
+import { healthCeiling } from '../../core/healthScore';
 import { getTuningStateQuery, stopTuningSignal, type TuningWorkflowInput } from '../../workflows/tuningDefinitions';
 import { TUNING_WORKFLOW_TYPE } from '../../contract';
 import { FakeFleet } from './fakes/fakeFleet';
@@ -123,3 +126,87 @@ test('budgets end it: iterations, and engine restarts', async () => {
   expect(byRestarts.restarts_spent).toBeGreaterThanOrEqual(5);
   expect(byRestarts.decision_log).toHaveLength(2);
 });
+
+/**
+ * A fleet past its capacity: each replica serves 4 rps, 5 with mem_fraction_static 0.93, one more with
+ * mixed chunks (the SGLang corner sets both); what it does not serve queues and is aborted. Its health is
+ * `health` capped by what the unserved share allows, plus `mixedBonus` for mixed chunks.
+ */
+function overloaded(offeredRps: number, mixedBonus: number) {
+  const servedEach = (args: EngineArgs) => 4 + ((args.mem_fraction_static as number) >= 0.93 ? 1 : 0) + (args.enable_mixed_chunk === true ? 1 : 0);
+  const load = (args: EngineArgs, replicas: number): LoadMeasurement => {
+    const offered = (offeredRps * replicas) / 4;
+    const served = Math.min(offered, servedEach(args) * replicas);
+    return { replicas, window_seconds: 60, offered_rps: offered, served_rps: served, waiting_per_replica: served < offered ? 50 : 0 };
+  };
+  const score = (args: EngineArgs) => {
+    const l = load(args, 4);
+    const ceiling = healthCeiling('error_rate', 1 - l.served_rps / l.offered_rps);
+    return Math.round(Math.min(health(args) + (args.enable_mixed_chunk === true ? mixedBonus : 0), ceiling) * 10) / 10;
+  };
+  const fleet = new FakeFleet(score);
+  fleet.load = load;
+  return fleet;
+}
+
+test('saturated: the corner of the bounds is one rollout, put back when it did not help, and the run ends capacity_bound with the evidence', async () => {
+  const fleet = overloaded(40, 0);
+  let details = '';
+  const state = await withFleet(fleet, async (q) => {
+    const handle = await start(q, input({ target_health: 80 }));
+    const result = (await handle.result()) as TuningState;
+    // The Web UI's "current details" of the run's last execution carry the verdict.
+    details = (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
+    return result;
+  });
+  expect(details).toContain('capacity_bound');
+  expect(details).toContain('Capacity bound: 7 replicas needed');
+  expect(state.stop_reason).toBe('capacity_bound');
+  expect(state.status).toBe('completed');
+  expect(state.iterations).toBeLessThanOrEqual(8);
+  // Saturation over two probes (before and after the rules' step), then the corner.
+  expect(state.decision_log.map((e) => [e.source, e.verdict])).toEqual([
+    ['rules', 'kept'],
+    ['capacity', 'reverted'],
+  ]);
+  expect(state.decision_log[1].changes).toEqual([{ flag: 'enable_mixed_chunk', from: null, to: true }]);
+  // It did not help, so its rollout put the replicas back, and the corner is remembered.
+  expect(fleet.args.enable_mixed_chunk).toBeUndefined();
+  expect(state.constraints.some((c) => c.engine_args.enable_mixed_chunk === true)).toBe(true);
+  const v = state.capacity_verdict!;
+  expect(v).toMatchObject({
+    rollout_id: state.decision_log[1].rollout_id,
+    corner_args: { mem_fraction_static: 0.93, enable_mixed_chunk: true },
+    replicas: 4,
+    offered_rps: 40,
+    corner_offered_rps_per_replica: 10,
+    corner_served_rps_per_replica: 6,
+    replicas_needed: 7,
+  });
+  expect(v.health_ceiling).toBeLessThan(80);
+  expect(v.argument).toContain('no configuration in the flags\' bounds serves the load');
+});
+
+test('saturated, and the corner helps: it is kept, and the verdict still ends the run', async () => {
+  const fleet = overloaded(40, 10);
+  const state = await withFleet(fleet, async (q) => (await (await start(q, input({ target_health: 80 }))).result()) as TuningState);
+  expect(state.stop_reason).toBe('capacity_bound');
+  expect(state.decision_log.map((e) => [e.source, e.verdict])).toEqual([
+    ['rules', 'kept'],
+    ['capacity', 'kept'],
+  ]);
+  expect(fleet.args.enable_mixed_chunk).toBe(true);
+  expect(state.capacity_verdict?.replicas_needed).toBe(7);
+});
+
+test('saturated, but the corner serves the load: no verdict, the run goes on to its SLO', async () => {
+  const fleet = overloaded(22, 10);
+  const state = await withFleet(fleet, async (q) => (await (await start(q, input({ target_health: 80 }))).result()) as TuningState);
+  expect(state.decision_log[1]).toMatchObject({ source: 'capacity', verdict: 'kept' });
+  expect(state.capacity_verdict ?? null).toBeNull();
+  expect(state.stop_reason).toBe('slo_met');
+  expect(state.decision_log.length).toBeGreaterThan(2);
+  // The corner serves the load, so later probes are not saturated.
+  expect(state.saturated_probes).toBe(0);
+});
+

@@ -278,7 +278,7 @@ describe('a rollout through Temporal over two real replicas', () => {
     expect(state!.status).toBe('completed');
     expect(state!.stop_reason).toBe('budget_iterations');
     expect(state!.decision_log).toHaveLength(2);
-    const statusOf = { kept: 'completed', no_change: 'completed', reverted: 'rolled_back', refused: 'rolled_back', rejected: 'rejected', failed: 'failed' };
+    const statusOf = { kept: 'completed', no_change: 'completed', reverted: 'rolled_back', refused: 'rolled_back', rejected: 'rejected', approval_timeout: 'rejected', failed: 'failed' };
     for (const entry of state!.decision_log) {
       const rollout = (await api.get(`/api/v1/workflows/${entry.rollout_id}`)).body as WorkflowState;
       expect([entry.iteration, rollout.status]).toEqual([entry.iteration, statusOf[entry.verdict]]);

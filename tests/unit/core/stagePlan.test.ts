@@ -1,4 +1,4 @@
-import { planStages, replicasForStage, stageLabel } from '../../../core/stagePlan';
+import { isLastComparedStage, planStages, replicasForStage, stageLabel } from '../../../core/stagePlan';
 
 const replicas = Array.from({ length: 10 }, (_, i) => `r${i}`);
 
@@ -48,5 +48,28 @@ describe('planStages', () => {
   it('labels fractional percentages readably', () => {
     expect(stageLabel(12.5)).toBe('12.5%');
     expect(stageLabel(100)).toBe('100%');
+  });
+});
+
+describe('isLastComparedStage', () => {
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `r${i}`);
+  it.each([
+    // stages, replicas, the index of the last stage that still leaves replicas on the old config (or none)
+    [[10, 50, 100], 10, 1],
+    [[50, 100], 10, 0],
+    [[50, 100], 4, 0],
+    [[10, 50, 100], 2, 1], // 10% and 50% of 2 both move r0 alone; the 50% stage is the last with a baseline
+    [[100], 10, null], // no stage leaves a baseline
+    [[50, 100], 1, null], // 50% of one replica is the whole fleet
+    [[10, 20, 100], 2, 1],
+    [[10, 90, 100], 10, 1],
+  ])('stages %j over %i replicas: %p', (stages, count, expected) => {
+    const plan = planStages(stages, names(count));
+    const found = plan.map((_, i) => isLastComparedStage(plan, i, count)).flatMap((last, i) => (last ? [i] : []));
+    expect(found).toEqual(expected === null ? [] : [expected]);
+  });
+
+  it('is false past the end', () => {
+    expect(isLastComparedStage(planStages([50, 100], names(4)), 5, 4)).toBe(false);
   });
 });

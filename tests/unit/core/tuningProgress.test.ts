@@ -1,6 +1,6 @@
 import { planFromOverride } from '../../../core/planOverride';
 import { initialState } from '../../../core/rolloutState';
-import { describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, verdictOf, type Progress } from '../../../core/tuningProgress';
+import { describeAwaitingApproval, describeEntry, isConstraint, restartsOf, scoreAfter, stopReason, unapprovedEnd, verdictOf, type Progress } from '../../../core/tuningProgress';
 import { initialTuningState, iterationRequest, needsApproval } from '../../../core/tuningRun';
 import { RolloutRequestSchema, TuningRequestSchema, type StageRecord, type WorkflowState } from '../../../models';
 
@@ -31,7 +31,34 @@ describe('verdictOf: the rollout\'s own terminal status decides', () => {
   });
 
   it('remembers reverted, refused and rejected configurations as constraints, nothing else', () => {
-    expect(['kept', 'reverted', 'refused', 'rejected', 'no_change', 'failed'].filter((v) => isConstraint(v as never))).toEqual(['reverted', 'refused', 'rejected']);
+    expect(['kept', 'reverted', 'refused', 'rejected', 'approval_timeout', 'no_change', 'failed'].filter((v) => isConstraint(v as never))).toEqual(['reverted', 'refused', 'rejected']);
+  });
+});
+
+describe('unapprovedEnd: why a rollout ended rejected before any change', () => {
+  it.each([
+    // The rollout's approval timeout: approved false, and no one named.
+    [{ status: 'rejected' as const, approved: false, rejected_by: null }, 'approval_timeout'],
+    [{ status: 'rejected' as const, approved: false, rejected_by: 'oncall' }, 'rejected'],
+    // An abort while it waited (or during its baseline) leaves approved unset.
+    [{ status: 'rejected' as const, approved: null, rejected_by: null }, 'rejected'],
+    [{ status: 'completed' as const, approved: true }, null],
+    [{ status: 'rolled_back' as const, approved: true }, null],
+    [{ status: 'failed' as const }, null],
+  ])('%j → %s', (patch, end) => {
+    expect(unapprovedEnd(rollout(patch))).toBe(end);
+  });
+
+  it('an approval timeout is not a constraint: no one judged the step', () => {
+    expect(isConstraint('approval_timeout')).toBe(false);
+  });
+
+  it('names the rollout to answer, its deadline, and the three ways to answer it', () => {
+    const line = describeAwaitingApproval({ iteration: 2, rollout_id: 'rollout-9', since: 't0', until: '2026-12-03T09:00:00.000Z' });
+    expect(line).toContain('awaiting approval: iteration 2, rollout rollout-9 until 2026-12-03T09:00:00.000Z');
+    expect(line).toContain('npx servetune approve|reject rollout-9');
+    expect(line).toContain('POST /api/v1/workflows/rollout-9/approve|reject');
+    expect(line).toContain('temporal workflow update execute --workflow-id rollout-9 --name approve|reject');
   });
 });
 
@@ -93,7 +120,7 @@ describe('iterations', () => {
 
   it('a new run starts pending with its goal and budget, defaults applied', () => {
     const s = initialTuningState('tuning-1', tuning, 'ops', 'now');
-    expect(s).toMatchObject({ status: 'pending', target_health: 80, budget: { max_iterations: 8 }, decision_log: [], constraints: [] });
+    expect(s).toMatchObject({ status: 'pending', target_health: 80, budget: { max_iterations: 8 }, decision_log: [], constraints: [], awaiting_approval: null });
   });
 
   it('describes a log entry in one line', () => {

@@ -152,16 +152,29 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[], alterna
   const r1 = ranks.slice(0, n1).reduce((s, r) => s + r, 0);
   const u = r1 - (n1 * (n1 + 1)) / 2;
   if (n <= EXACT_MAX_REPLICAS) {
-    // Midranks are multiples of ½: count subsets of size n1 by their doubled rank sum.
+    // Midranks are multiples of ½: count subsets of size n1 by their doubled rank sum. counts[k][s] is
+    // the number of k-subsets of the values taken so far whose doubled rank sum is s. The loops skip only
+    // cells that are zero (sums outside [low[k], high[k]], more values than taken) or that can no longer
+    // grow into an n1-subset (too few values left), so counts[n1] gets the same additions in the same
+    // order as the full table: the same p-value, several times faster. The judge runs at every
+    // monitoring sample, and this table is nearly all of its time.
     const doubled = ranks.map((r) => Math.round(2 * r));
     const maxSum = doubled.reduce((s, r) => s + r, 0);
-    const counts: number[][] = Array.from({ length: n1 + 1 }, () => new Array<number>(maxSum + 1).fill(0));
+    const counts = Array.from({ length: n1 + 1 }, () => new Float64Array(maxSum + 1));
     counts[0][0] = 1;
-    for (const r of doubled) {
-      for (let k = n1; k >= 1; k--) {
+    // The smallest and largest sum a k-subset of the values taken so far can have.
+    const low = new Float64Array(n1 + 1).fill(Infinity);
+    const high = new Float64Array(n1 + 1).fill(-Infinity);
+    low[0] = high[0] = 0;
+    for (let i = 0; i < n; i++) {
+      const r = doubled[i];
+      const kLow = Math.max(1, n1 - (n - 1 - i));
+      for (let k = Math.min(n1, i + 1); k >= kLow; k--) {
         const from = counts[k - 1];
         const to = counts[k];
-        for (let s = maxSum - r; s >= 0; s--) if (from[s] !== 0) to[s + r] += from[s];
+        for (let s = high[k - 1]; s >= low[k - 1]; s--) if (from[s] !== 0) to[s + r] += from[s];
+        low[k] = Math.min(low[k], low[k - 1] + r);
+        high[k] = Math.max(high[k], high[k - 1] + r);
       }
     }
     const dist = counts[n1];

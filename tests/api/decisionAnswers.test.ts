@@ -42,7 +42,8 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 const rolloutInput = (fleet: FakeFleet) =>
   RolloutRequestSchema.parse({ instance_id: 'fake-deployment.invalid:8000', instance_type: 'vllm', replicas: fleet.addresses, stages: [100], monitoring_duration_seconds: 3 });
 
-test('an abort the rollout accepted but is still acting on when the gateway stops waiting answers 202, and takes effect', async () => {
+// Each test has a fleet and a task queue of its own, so they run at once (test.concurrent).
+test.concurrent('an abort the rollout accepted but is still acting on when the gateway stops waiting answers 202, and takes effect', async () => {
   const fleet = new FakeFleet({ size: 2, pushMs: 1 });
   // The new config's pushes wait for the test and ignore cancellation, like an engine restart that
   // cannot be interrupted: the abort is accepted at once, but the rollout acts on it only after them.
@@ -83,7 +84,7 @@ test('an abort the rollout accepted but is still acting on when the gateway stop
   }
 });
 
-test('a decision whose workflow task began before its deadline and never finished answers 504, not a guess', async () => {
+test.concurrent('a decision whose workflow task began before its deadline and never finished answers 504, not a guess', async () => {
   // No worker polls this queue: the test takes the rollout's first workflow task itself and never
   // completes it. The task's timeout is long so the server does not hand it out again meanwhile.
   const taskQueue = `answers-stalled-${randomUUID()}`;

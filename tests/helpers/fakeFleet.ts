@@ -133,8 +133,12 @@ export class FakeFleet {
     return { revision: this.revisions.get(address)!, engine: 'vllm', engine_args: OLD_ARGS };
   }
 
+  /** The page parsed once: every reading is that sample at the time of reading (same payload, no re-parse per tick). */
+  private parsed: EngineSample | undefined;
+
   private sample(): EngineSample {
-    return scrapeTextToSample('vllm', this.page, Date.now());
+    this.parsed ??= scrapeTextToSample('vllm', this.page, Date.now());
+    return { ...this.parsed, at_ms: Date.now() };
   }
 
   activities(concurrency: number): RolloutActivities {

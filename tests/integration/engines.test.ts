@@ -28,7 +28,8 @@ afterAll(async () => {
 // sets that SLO to what its users would expect of an 8k-prompt service.
 const SLO: Partial<Record<EngineType, Record<string, number>>> = { tgi: { e2e_p95_ms: 8000 } };
 
-test.each(ENGINES.map((engine, i) => [engine, i] as const))('%s: the planner\'s change raises the health score', async (engine, i) => {
+// Each engine has a deployment of its own: the three rollouts run at once (jest's test.concurrent).
+test.concurrent.each(ENGINES.map((engine, i) => [engine, i] as const))('%s: the planner\'s change raises the health score', async (engine, i) => {
   const deployment = stack.deployments[i];
   const res = await stack.api
     .post('/api/v1/workflows')

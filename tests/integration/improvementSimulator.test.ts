@@ -35,7 +35,8 @@ async function rollout(deployment: string, extra: Record<string, unknown>) {
   return waitForState(stack, res.body.workflow_id, isTerminal, 120_000);
 }
 
-test('TGI at health 100 under a heavy load: the change costs ITL, so it is rolled back and every replica is restored', async () => {
+// The two rollouts are on deployments of their own, so they run at once (test.concurrent).
+test.concurrent('TGI at health 100 under a heavy load: the change costs ITL, so it is rolled back and every replica is restored', async () => {
   const deployment = stack.deployments[0];
   const done = await rollout(deployment, {});
   expect(done.analysis_result!.overall_health_score).toBe(100);
@@ -51,7 +52,7 @@ test('TGI at health 100 under a heavy load: the change costs ITL, so it is rolle
   await recordHistoryIfAsked(env.client, 'change-not-kept', done.workflow_id);
 });
 
-test('the same rollout with require_improvement: false is kept, and the state says it was not better', async () => {
+test.concurrent('the same rollout with require_improvement: false is kept, and the state says it was not better', async () => {
   const deployment = stack.deployments[1];
   const done = await rollout(deployment, { require_improvement: false });
   expect(done.status).toBe('completed');

@@ -28,7 +28,8 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-test('a rollout whose metrics come from Prometheus completes, judged on what Prometheus scraped', async () => {
+// The two rollouts are on deployments of their own, so they run at once (test.concurrent).
+test.concurrent('a rollout whose metrics come from Prometheus completes, judged on what Prometheus scraped', async () => {
   const res = await stack.api.post('/api/v1/workflows').send({
     instance_id: stack.deployments[0],
     instance_type: 'vllm',
@@ -45,7 +46,7 @@ test('a rollout whose metrics come from Prometheus completes, judged on what Pro
   expect(done.final_health_score).toBeGreaterThan(done.analysis_result!.overall_health_score!);
 });
 
-test('replicas Prometheus does not scrape fail the rollout, the replicas named', async () => {
+test.concurrent('replicas Prometheus does not scrape fail the rollout, the replicas named', async () => {
   const unscraped = (await stack.simState(stack.deployments[1])).replicas.map((r) => r.address);
   const res = await stack.api.post('/api/v1/workflows').send({
     instance_id: stack.deployments[1],

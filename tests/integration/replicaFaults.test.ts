@@ -29,7 +29,8 @@ async function rollout(deployment: string): Promise<string> {
   return res.body.workflow_id;
 }
 
-test('a replica that refuses the config (4xx): no retry, the stage rolls back', async () => {
+// Each fault is on a deployment of its own, so the three rollouts run at once (test.concurrent).
+test.concurrent('a replica that refuses the config (4xx): no retry, the stage rolls back', async () => {
   const deployment = stack.deployments[0];
   const replica = (await stack.simState(deployment)).replicas[0].address;
   await axios.post(`${deployment}/sim/v1/faults`, { kind: 'apply_error', replicas: [replica] });
@@ -44,7 +45,7 @@ test('a replica that refuses the config (4xx): no retry, the stage rolls back', 
   expect(sim.replicas.every((r) => r.revision === 'initial' && r.config_pushes === 0)).toBe(true);
 });
 
-test('an unreachable replica: retried with backoff, then failed with the cause, nothing changed', async () => {
+test.concurrent('an unreachable replica: retried with backoff, then failed with the cause, nothing changed', async () => {
   const deployment = stack.deployments[1];
   const replica = (await stack.simState(deployment)).replicas[3].address;
   await axios.post(`${deployment}/sim/v1/faults`, { kind: 'unreachable', replicas: [replica] });
@@ -56,7 +57,7 @@ test('an unreachable replica: retried with backoff, then failed with the cause, 
   expect(sim.replicas.every((r) => r.config_pushes === 0)).toBe(true);
 });
 
-test('a replica serving a malformed metrics page: retried, then failed with the parse error', async () => {
+test.concurrent('a replica serving a malformed metrics page: retried, then failed with the parse error', async () => {
   const deployment = stack.deployments[2];
   const replica = (await stack.simState(deployment)).replicas[0].address;
   await axios.post(`${deployment}/sim/v1/faults`, { kind: 'malformed_metrics', replicas: [replica] });

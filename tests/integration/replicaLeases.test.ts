@@ -44,7 +44,8 @@ async function tripleLoad(deployment: string): Promise<void> {
 }
 const pushesAndRevisions = (sim: SimState) => sim.replicas.map((r) => [r.revision, r.config_pushes]);
 
-test('two deployments that share a replica: the second rollout is refused by the lease and rolls back only what it changed', async () => {
+// Each test has deployments of its own (d1 and d2, d3, d4), so they run at once (test.concurrent).
+test.concurrent('two deployments that share a replica: the second rollout is refused by the lease and rolls back only what it changed', async () => {
   const [d1, d2] = stack.deployments;
   const shared = replica(d1, 0);
   // Rollout A changes d1's first replica and waits for a promotion, holding it.
@@ -89,7 +90,7 @@ test('two deployments that share a replica: the second rollout is refused by the
   expect(await leaseOf(shared)).toEqual({ holder: null, expires_at: null });
 });
 
-test('terminated mid-stage: the next rollout refuses the half-changed fleet before any push, naming its config groups', async () => {
+test.concurrent('terminated mid-stage: the next rollout refuses the half-changed fleet before any push, naming its config groups', async () => {
   const d3 = stack.deployments[2];
   const a = await startRollout({ instance_id: d3, stages: [25, 100], monitoring_duration_seconds: 120 });
   const monitoring = await waitForState(stack, a, (s) => (s.current_step === 'monitor_stage' && s.current_stage === '25%') || isTerminal(s));
@@ -107,7 +108,7 @@ test('terminated mid-stage: the next rollout refuses the half-changed fleet befo
   expect(await leaseOf(replica(d3, 0))).toMatchObject({ holder: a });
 });
 
-test('terminated in its last stage: the lease refuses the next rollout until an operator releases the replicas with the CLI', async () => {
+test.concurrent('terminated in its last stage: the lease refuses the next rollout until an operator releases the replicas with the CLI', async () => {
   const d4 = stack.deployments[3];
   const replicas = [0, 1, 2, 3].map((i) => replica(d4, i));
   const a = await startRollout({ instance_id: d4, stages: [100], monitoring_duration_seconds: 120 });

@@ -74,7 +74,8 @@ const state = (h: WorkflowHandle) => h.query(getStateQuery);
 const abortAccepted = async (h: WorkflowHandle) => (await state(h)).audit.some((a) => a.action === 'abort');
 const abort = (h: WorkflowHandle, reason: string) => h.executeUpdate(abortUpdate, { args: [{ aborted_by: 'oncall', reason }] });
 
-test('an abort during analysis stops the rollout before any push', async () => {
+// Each test has a fleet, a worker and a task queue of its own, so they run at once (test.concurrent).
+test.concurrent('an abort during analysis stops the rollout before any push', async () => {
   const analysisGate = new Gate();
   const fleet = new FakeFleet({ size: 4, pushMs: 10, analysisGate });
   await withWorker(fleet, 4, async (taskQueue) => {
@@ -96,7 +97,7 @@ test('an abort during analysis stops the rollout before any push', async () => {
   });
 });
 
-test('an abort during the last stage\'s final sample never ends completed: the changed replicas are restored', async () => {
+test.concurrent('an abort during the last stage\'s final sample never ends completed: the changed replicas are restored', async () => {
   // 3 s window → 3 samples; hold the 3rd sample of the 100% stage (4 of 4 replicas).
   const gate = new Gate();
   const fleet = new FakeFleet({ size: 4, pushMs: 10, sampleGate: { canaryTo: 4, sample: 3, gate } });
@@ -120,7 +121,7 @@ test('an abort during the last stage\'s final sample never ends completed: the c
   });
 });
 
-test('a refusal in a stage larger than the push concurrency: no push starts after it, every replica ends on its old revision', async () => {
+test.concurrent('a refusal in a stage larger than the push concurrency: no push starts after it, every replica ends on its old revision', async () => {
   const fleet: FakeFleet = new FakeFleet({ size: 20, pushMs: 400, refuse: (address: string): boolean => address === fleet.addresses[9] });
   await withWorker(fleet, 4, async (taskQueue) => {
     const handle = await start(taskQueue, fleet, { stages: [100] });
@@ -141,7 +142,7 @@ test('a refusal in a stage larger than the push concurrency: no push starts afte
   });
 });
 
-test('cancelling the workflow during a push: the push activity stops, then every changed replica is restored', async () => {
+test.concurrent('cancelling the workflow during a push: the push activity stops, then every changed replica is restored', async () => {
   // 12 pushes of 4 s, two at a time: 24 s of pushing, far longer than a cancellation takes to arrive
   // (the next heartbeat the SDK sends, at most 8 s apart with the 10 s heartbeat timeout).
   const fleet = new FakeFleet({ size: 12, pushMs: 4000 });
@@ -163,7 +164,7 @@ test('cancelling the workflow during a push: the push activity stops, then every
   });
 });
 
-test('an abort while a slow push runs takes effect in seconds: the push activity is cancelled and the fleet restored', async () => {
+test.concurrent('an abort while a slow push runs takes effect in seconds: the push activity is cancelled and the fleet restored', async () => {
   const fleet = new FakeFleet({ size: 4, pushMs: 120_000 });
   await withWorker(fleet, 4, async (taskQueue) => {
     const handle = await start(taskQueue, fleet, { stages: [100] });

@@ -31,7 +31,10 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** Each scenario gets a deployment of its own, so revisions and faults never leak between them. */
+/**
+ * Each scenario gets a deployment of its own, so revisions and faults never leak between them, and the
+ * scenarios run at once (test.concurrent: each takes its deployment before its first await).
+ */
 function freshDeployment(): string {
   return stack.deployments[nextDeployment++];
 }
@@ -57,7 +60,7 @@ function expectStages(state: WorkflowState, expected: Array<[string, string]>) {
   expect(state.rollout_history.map((s) => [s.stage, s.status])).toEqual(expected);
 }
 
-test('happy path: three successful stages, completed, with a final score', async () => {
+test.concurrent('happy path: three successful stages, completed, with a final score', async () => {
   const deployment = freshDeployment();
   const id = await startRollout({ instance_id: deployment, requires_approval: false, auto_rollout: true, health_threshold: 0.9 });
   const state = await waitForState(stack, id, isTerminal);
@@ -83,7 +86,7 @@ test('happy path: three successful stages, completed, with a final score', async
   await recordHistory('deployment-guard', deploymentGuardId(deployment));
 });
 
-test('approval required: waits in awaiting_approval, then approve → completed', async () => {
+test.concurrent('approval required: waits in awaiting_approval, then approve → completed', async () => {
   const deployment = freshDeployment();
   const id = await startRollout({ instance_id: deployment, requires_approval: true });
   const waiting = await waitForState(stack, id, (s) => s.status === 'awaiting_approval');
@@ -101,7 +104,7 @@ test('approval required: waits in awaiting_approval, then approve → completed'
   await recordHistory('approval-required', id);
 });
 
-test('approval rejected: rejected, and no config is pushed', async () => {
+test.concurrent('approval rejected: rejected, and no config is pushed', async () => {
   const deployment = freshDeployment();
   const id = await startRollout({ instance_id: deployment, requires_approval: true });
   await waitForState(stack, id, (s) => s.status === 'awaiting_approval');
@@ -118,7 +121,7 @@ test('approval rejected: rejected, and no config is pushed', async () => {
   await recordHistory('approval-rejected', id);
 });
 
-test('rollback at 10%: a bad config fails the first stage and every replica returns to its old revision', async () => {
+test.concurrent('rollback at 10%: a bad config fails the first stage and every replica returns to its old revision', async () => {
   const deployment = freshDeployment();
   await axios.post(`${deployment}/sim/v1/faults`, { kind: 'degrade_new_config', min_fraction: 0, severity: 0.4 });
   const id = await startRollout({ instance_id: deployment });
@@ -138,7 +141,7 @@ test('rollback at 10%: a bad config fails the first stage and every replica retu
   await recordHistory('rollback-at-10', id);
 });
 
-test('rollback at 50%: the 10% stage succeeds, the 50% stage fails, all replicas return', async () => {
+test.concurrent('rollback at 50%: the 10% stage succeeds, the 50% stage fails, all replicas return', async () => {
   const deployment = freshDeployment();
   await axios.post(`${deployment}/sim/v1/faults`, { kind: 'degrade_new_config', min_fraction: 0.5, severity: 0.4 });
   const id = await startRollout({ instance_id: deployment });
@@ -154,7 +157,7 @@ test('rollback at 50%: the 10% stage succeeds, the 50% stage fails, all replicas
   await recordHistory('rollback-at-50', id);
 });
 
-test('complete success with default stages and thresholds', async () => {
+test.concurrent('complete success with default stages and thresholds', async () => {
   const deployment = freshDeployment();
   const res = await stack.api.post('/api/v1/workflows').send({ instance_id: deployment, instance_type: 'vllm', monitoring_duration_seconds: 1 });
   expect(res.body).toMatchObject({ stages: [10, 50, 100], health_threshold: 0.9, requires_approval: false, auto_rollout: true });
@@ -165,7 +168,7 @@ test('complete success with default stages and thresholds', async () => {
   await recordHistory('complete-success', res.body.workflow_id);
 });
 
-test('approving with `temporal workflow signal` acts exactly like the REST approve', async () => {
+test.concurrent('approving with `temporal workflow signal` acts exactly like the REST approve', async () => {
   const deployment = freshDeployment();
   const id = await startRollout({ instance_id: deployment, requires_approval: true });
   await waitForState(stack, id, (s) => s.status === 'awaiting_approval');
@@ -184,7 +187,7 @@ test('approving with `temporal workflow signal` acts exactly like the REST appro
   await recordHistory('approve-with-cli', id);
 });
 
-test('a decision that does not fit: `temporal workflow signal` says it succeeded and nothing happens; `temporal workflow update execute` refuses it', async () => {
+test.concurrent('a decision that does not fit: `temporal workflow signal` says it succeeded and nothing happens; `temporal workflow update execute` refuses it', async () => {
   const deployment = freshDeployment();
   const id = await startRollout({ instance_id: deployment, auto_rollout: false, stages: [50, 100] });
   await waitForState(stack, id, (s) => s.current_step === 'await_promotion');
@@ -209,7 +212,7 @@ test('a decision that does not fit: `temporal workflow signal` says it succeeded
   await waitForState(stack, id, isTerminal);
 });
 
-test('auto_rollout false: each stage waits for a promote signal', async () => {
+test.concurrent('auto_rollout false: each stage waits for a promote signal', async () => {
   const deployment = freshDeployment();
   const id = await startRollout({ instance_id: deployment, auto_rollout: false, stages: [50, 100] });
   const waiting = await waitForState(stack, id, (s) => s.current_step === 'await_promotion');
@@ -226,7 +229,7 @@ test('auto_rollout false: each stage waits for a promote signal', async () => {
   await recordHistory('promote', id);
 });
 
-test('abort while waiting for promotion rolls back every changed replica', async () => {
+test.concurrent('abort while waiting for promotion rolls back every changed replica', async () => {
   const deployment = freshDeployment();
   const id = await startRollout({ instance_id: deployment, auto_rollout: false, stages: [50, 100] });
   await waitForState(stack, id, (s) => s.current_step === 'await_promotion');
@@ -238,7 +241,7 @@ test('abort while waiting for promotion rolls back every changed replica', async
   await recordHistory('abort', id);
 });
 
-test('canary judged worse than the replicas on the old config rolls back, even when the absolute gate would pass', async () => {
+test.concurrent('canary judged worse than the replicas on the old config rolls back, even when the absolute gate would pass', async () => {
   const deployment = freshDeployment();
   // A mild regression: the absolute gate (threshold 0.3) lets it through, the canary judge does not.
   await axios.post(`${deployment}/sim/v1/faults`, { kind: 'degrade_new_config', min_fraction: 0, severity: 0.1 });

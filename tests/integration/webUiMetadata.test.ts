@@ -66,7 +66,8 @@ async function start(body: Record<string, unknown>): Promise<string> {
   return res.body.workflow_id as string;
 }
 
-test('a rollout that rolls back: summary at start, details at every step, the reason up front at the end', async () => {
+// The two rollouts are on deployments of their own, so they run at once (test.concurrent).
+test.concurrent('a rollout that rolls back: summary at start, details at every step, the reason up front at the end', async () => {
   const deployment = stack.deployments[1];
   await axios.post(`${deployment}/sim/v1/faults`, { kind: 'degrade_new_config', min_fraction: 0.5, severity: 0.4 });
   const id = await start({ instance_id: deployment, instance_type: 'sglang', monitoring_duration_seconds: 3 });
@@ -107,7 +108,7 @@ test('a rollout that rolls back: summary at start, details at every step, the re
   await axios.delete(`${deployment}/sim/v1/faults`);
 });
 
-test('a rollout that completes, and its guard told apart', async () => {
+test.concurrent('a rollout that completes, and its guard told apart', async () => {
   const deployment = stack.deployments[0];
   const id = await start({ instance_id: deployment, instance_type: 'vllm', monitoring_duration_seconds: 1, stages: [50, 100] });
   const guardId = deploymentGuardId(canonicalDeploymentKey(deployment));

@@ -89,6 +89,38 @@ describe('mannWhitneyU', () => {
     expect(mannWhitneyU([3, 4, 2, 6, 2, 5], [9, 7, 5, 10, 6, 8], 'greater').p_value).toBeCloseTo(0.9989177489177489, 12);
   });
 
+  it('gives the brute-force permutation p-value for random groups with and without ties', () => {
+    // Every C(n, n1) choice of the first group, counted: the reference the pruned table must equal.
+    const bruteForce = (x: number[], y: number[]) => {
+      const { ranks } = rankWithTies([...x, ...y]);
+      const observed = ranks.slice(0, x.length).reduce((s, r) => s + r, 0);
+      let upper = 0;
+      let lower = 0;
+      let total = 0;
+      const choose = (from: number, left: number, sum: number): void => {
+        if (left === 0) {
+          total++;
+          if (sum >= observed) upper++;
+          if (sum <= observed) lower++;
+          return;
+        }
+        for (let i = from; i <= ranks.length - left; i++) choose(i + 1, left - 1, sum + ranks[i]);
+      };
+      choose(0, x.length, 0);
+      return { greater: upper / total, twoSided: Math.min(1, 2 * Math.min(upper, lower) / total) };
+    };
+    let state = 7;
+    const random = () => (state = (state * 48271) % 2147483647) / 2147483647;
+    for (let run = 0; run < 60; run++) {
+      const levels = run % 2 === 0 ? 4 : 1000;
+      const x = Array.from({ length: 1 + Math.floor(random() * 8) }, () => Math.floor(random() * levels));
+      const y = Array.from({ length: 1 + Math.floor(random() * 8) }, () => Math.floor(random() * levels));
+      const expected = bruteForce(x, y);
+      expect(mannWhitneyU(x, y, 'greater').p_value).toBeCloseTo(expected.greater, 12);
+      expect(mannWhitneyU(x, y, 'two-sided').p_value).toBeCloseTo(expected.twoSided, 12);
+    }
+  });
+
   it('gives p = 1 for identical groups', () => {
     expect(mannWhitneyU([5, 5, 5], [5, 5, 5, 5], 'greater')).toEqual({ u: 6, p_value: 1, method: 'exact' });
     expect(mannWhitneyU([5, 5, 5], [5, 5, 5, 5], 'two-sided').p_value).toBe(1);

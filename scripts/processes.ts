@@ -59,6 +59,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port below Linux's ephemeral range (32768+), for a process that is stopped and started again on
+ * the same port (a restarted simulator, an engine restarted by its agent): while it is down, a port from
+ * the ephemeral range can be taken by any process that listens on port 0 or opens a connection, and the
+ * restart then fails with EADDRINUSE, or a health probe reaches that other server instead.
+ */
+export async function freePortOutsideEphemeralRange(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port in 20000-29999');
+}
+
 export async function waitForPort(host: string, port: number, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import { devServerArgs } from '../../scripts/devServer';
-import { freePort, TSX, waitForPort } from '../../scripts/processes';
+import { freePortOutsideEphemeralRange, TSX, waitForPort } from '../../scripts/processes';
 import { PROJECT_ROOT } from '../../scripts/temporalBinaries';
 import { externalTemporal } from './temporal';
 
@@ -29,7 +29,8 @@ export class ProcessStack {
   constructor(private readonly env: NodeJS.ProcessEnv = {}) {}
 
   async allocatePorts(): Promise<void> {
-    for (const key of Object.keys(this.ports) as Array<keyof ProcessStack['ports']>) this.ports[key] = await freePort();
+    // Processes here are killed and started again on their ports: ports no other process takes meanwhile.
+    for (const key of Object.keys(this.ports) as Array<keyof ProcessStack['ports']>) this.ports[key] = await freePortOutsideEphemeralRange();
   }
 
   get temporalAddress(): string {

@@ -49,7 +49,9 @@ test.concurrent('two deployments that share a replica: the second rollout is ref
   const [d1, d2] = stack.deployments;
   const shared = replica(d1, 0);
   // Rollout A changes d1's first replica and waits for a promotion, holding it.
-  const a = await startRollout({ instance_id: d1, stages: [25, 100], auto_rollout: false, approval_timeout_seconds: 600 });
+  // Neither rollout is judged on improvement (that check comes after the 25% stage, before the promotion
+  // wait): what is tested here is who holds the replicas.
+  const a = await startRollout({ instance_id: d1, stages: [25, 100], auto_rollout: false, approval_timeout_seconds: 600, require_improvement: false });
   const waiting = await waitForState(stack, a, (s) => s.current_step === 'await_promotion' || isTerminal(s));
   expect(waiting.current_step).toBe('await_promotion');
   const revA = waiting.optimization_plan!.revision;
@@ -64,7 +66,7 @@ test.concurrent('two deployments that share a replica: the second rollout is ref
 
   // Rollout B, another deployment name over a list that includes A's replica: its first stage changes
   // d2's replica, its second reaches the shared one.
-  const b = await startRollout({ instance_id: 'http://127.0.0.1:9/shared-fleet-b', replicas: [replica(d2, 0), shared], stages: [50, 100] });
+  const b = await startRollout({ instance_id: 'http://127.0.0.1:9/shared-fleet-b', replicas: [replica(d2, 0), shared], stages: [50, 100], require_improvement: false });
   const bDone = await waitForState(stack, b, isTerminal, 120_000);
   // The 50% stage (d2's replica) went through; the 100% stage's push reached the shared replica.
   expect(bDone.rollout_history.map((s) => s.stage)).toEqual(['50%', '100%']);

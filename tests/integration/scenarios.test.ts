@@ -189,7 +189,7 @@ test.concurrent('approving with `temporal workflow signal` acts exactly like the
 
 test.concurrent('a decision that does not fit: `temporal workflow signal` says it succeeded and nothing happens; `temporal workflow update execute` refuses it', async () => {
   const deployment = freshDeployment();
-  const id = await startRollout({ instance_id: deployment, auto_rollout: false, stages: [50, 100] });
+  const id = await startRollout({ instance_id: deployment, auto_rollout: false, stages: [50, 100], require_improvement: false });
   await waitForState(stack, id, (s) => s.current_step === 'await_promotion');
   const temporal = (...args: string[]) =>
     promisify(execFile)(process.env.TEMPORAL_CLI_PATH!, [...args, '--address', env.address, '--namespace', env.namespace ?? 'default', '--workflow-id', id]);
@@ -214,7 +214,7 @@ test.concurrent('a decision that does not fit: `temporal workflow signal` says i
 
 test.concurrent('auto_rollout false: each stage waits for a promote signal', async () => {
   const deployment = freshDeployment();
-  const id = await startRollout({ instance_id: deployment, auto_rollout: false, stages: [50, 100] });
+  const id = await startRollout({ instance_id: deployment, auto_rollout: false, stages: [50, 100], require_improvement: false });
   const waiting = await waitForState(stack, id, (s) => s.current_step === 'await_promotion');
   expectStages(waiting, [['50%', 'success']]);
   expect(waiting.status).toBe('rolling_out');
@@ -231,7 +231,7 @@ test.concurrent('auto_rollout false: each stage waits for a promote signal', asy
 
 test.concurrent('abort while waiting for promotion rolls back every changed replica', async () => {
   const deployment = freshDeployment();
-  const id = await startRollout({ instance_id: deployment, auto_rollout: false, stages: [50, 100] });
+  const id = await startRollout({ instance_id: deployment, auto_rollout: false, stages: [50, 100], require_improvement: false });
   await waitForState(stack, id, (s) => s.current_step === 'await_promotion');
   await env.client.workflow.getHandle(id).signal('abort', { aborted_by: 'oncall', reason: 'pager' });
   const done = await waitForState(stack, id, isTerminal);

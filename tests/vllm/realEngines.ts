@@ -7,8 +7,8 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { startAgent, type RunningAgent } from '../../agent/server';
+import { freePortOutsideEphemeralRange } from '../../scripts/processes';
 import { TINY_MODEL_DIR, vllmPython } from '../../scripts/vllmInstall';
 
 export const MODEL_NAME = 'tiny-llama';
@@ -45,27 +45,8 @@ export function engineCommand(port: number): string[] {
   ];
 }
 
-/**
- * A free port below Linux's ephemeral range (32768+). An engine's port is free for a minute or more
- * while vLLM imports, and again during every restart; a port from the ephemeral range can be taken
- * meanwhile by any other process that listens on port 0 (other test runs on this machine do), and
- * the agent's health probe would then reach that server instead of the engine.
- */
-async function enginePortOutsideEphemeralRange(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 10_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port in 20000-29999');
-}
-
 export async function startRealReplica(core: number, name: string): Promise<RealReplica> {
-  const enginePort = await enginePortOutsideEphemeralRange();
+  const enginePort = await freePortOutsideEphemeralRange();
   const log = path.join(os.tmpdir(), `servetune-vllm-${name}-${process.pid}.log`);
   const out: WriteStream = createWriteStream(log);
   const agent = await startAgent({

@@ -2,7 +2,7 @@
  * `npm run bench` (`tsx benchmarks/run.ts`): every figure of the performance issue, measured in one go
  * on the embedded stack, printed as one table and written to BENCHMARKS.md.
  *
- *   npm run bench                   full run (about 7.5 minutes on 2 busy cores), rewrites BENCHMARKS.md
+ *   npm run bench                   full run (about 14 minutes on 2 busy cores), rewrites BENCHMARKS.md
  *   npm run bench -- --quick        fewer repetitions and rollouts, 3 s load phases, no 1,000-replica rollout
  *   npm run bench -- --only a,b     only the named benchmarks (parsing, tick, transitions, signal, cost, memory, tuning, reads, gateway)
  *   npm run bench -- --profile      run this process and every child under node --cpu-prof (figures

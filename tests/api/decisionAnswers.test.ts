@@ -12,10 +12,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import supertest from 'supertest';
 import { createApp } from '../../api/app';
 import { ErrorBodySchema, RolloutRequestSchema, type WorkflowState } from '../../models';
-import { createRolloutWorker } from '../../worker/createWorker';
 import { getStateQuery } from '../../workflows/definitions';
 import { FakeFleet, OLD_REVISION } from '../helpers/fakeFleet';
-import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { withFakeFleetWorker } from '../helpers/fakeFleetWorker';
+import { until } from '../helpers/until';
+import { startDevServer } from '../helpers/temporal';
 import { ROLLOUT_WORKFLOW_TYPE } from '../../contract';
 
 jest.setTimeout(180_000);
@@ -29,15 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-/** Polls until `check` holds (never a fixed sleep). */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const rolloutInput = (fleet: FakeFleet) =>
   RolloutRequestSchema.parse({ instance_id: 'fake-deployment.invalid:8000', instance_type: 'vllm', replicas: fleet.addresses, stages: [100], monitoring_duration_seconds: 3 });
@@ -58,30 +50,28 @@ test.concurrent('an abort the rollout accepted but is still acting on when the g
     }
     return push(address, config, signal);
   };
-  const taskQueue = `answers-${randomUUID()}`;
-  const worker = await createRolloutWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle: workflowBundle(), activities: fleet.activities(2) });
-  const running = worker.run();
-  try {
-    const api = supertest(createApp(env.client, { taskQueue, decisionTimeoutMs: 1500 }));
-    const handle = await env.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, { taskQueue, workflowId: `answers-${randomUUID()}`, args: [rolloutInput(fleet)] });
-    await until(() => held === 2, 'both pushes of the new config in flight');
+  // The pushes are released before the worker stops (it waits for its activities), also on a failure.
+  await withFakeFleetWorker(env, fleet, 2, async (taskQueue) => {
+    try {
+      const api = supertest(createApp(env.client, { taskQueue, decisionTimeoutMs: 1500 }));
+      const handle = await env.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, { taskQueue, workflowId: `answers-${randomUUID()}`, args: [rolloutInput(fleet)] });
+      await until(() => held === 2, 'both pushes of the new config in flight', 90_000);
 
-    const answer = await api.post(`/api/v1/workflows/${handle.workflowId}/abort`).send({ aborted_by: 'oncall', reason: 'stop' });
-    expect(answer.status).toBe(202);
-    expect(ErrorBodySchema.parse(answer.body).error.code).toBe('decision_accepted');
-    // Accepted means taken: the rollout has recorded the abort before it could act on it.
-    expect((await handle.query(getStateQuery)).audit.map((a) => a.action)).toContain('abort');
+      const answer = await api.post(`/api/v1/workflows/${handle.workflowId}/abort`).send({ aborted_by: 'oncall', reason: 'stop' });
+      expect(answer.status).toBe(202);
+      expect(ErrorBodySchema.parse(answer.body).error.code).toBe('decision_accepted');
+      // Accepted means taken: the rollout has recorded the abort before it could act on it.
+      expect((await handle.query(getStateQuery)).audit.map((a) => a.action)).toContain('abort');
 
-    releasePushes();
-    const final = (await handle.result()) as WorkflowState;
-    expect(final.status).toBe('rolled_back');
-    expect(final.error_message).toMatch(/^Aborted by oncall: stop/);
-    expect(fleet.everyReplicaOn(OLD_REVISION)).toBe(true);
-  } finally {
-    releasePushes();
-    worker.shutdown();
-    await running;
-  }
+      releasePushes();
+      const final = (await handle.result()) as WorkflowState;
+      expect(final.status).toBe('rolled_back');
+      expect(final.error_message).toMatch(/^Aborted by oncall: stop/);
+      expect(fleet.everyReplicaOn(OLD_REVISION)).toBe(true);
+    } finally {
+      releasePushes();
+    }
+  });
 });
 
 test.concurrent('a decision whose workflow task began before its deadline and never finished answers 504, not a guess', async () => {

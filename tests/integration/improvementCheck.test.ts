@@ -4,11 +4,10 @@
  * plan targeted. Time-skipping server; the replicas are a FakeFleet whose new config helps or does not.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { RolloutRequestSchema, WorkflowStateSchema, type RolloutRequestInput, type WorkflowState } from '../../models';
-import { createRolloutWorker } from '../../worker/createWorker';
 import { FakeFleet, OLD_REVISION } from '../helpers/fakeFleet';
-import { startTimeSkippingServer, workflowBundle } from '../helpers/temporal';
+import { withFakeFleetWorker } from '../helpers/fakeFleetWorker';
+import { startTimeSkippingServer } from '../helpers/temporal';
 import { ROLLOUT_WORKFLOW_TYPE } from '../../contract';
 
 jest.setTimeout(300_000);
@@ -23,24 +22,12 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function rollout(fleet: FakeFleet, request: Partial<RolloutRequestInput>): Promise<WorkflowState> {
-  const taskQueue = `improve-${Math.random().toString(36).slice(2)}`;
-  const worker: Worker = await createRolloutWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle: workflowBundle(),
-    activities: fleet.activities(4),
-  });
-  const running = worker.run();
-  try {
+function rollout(fleet: FakeFleet, request: Partial<RolloutRequestInput>): Promise<WorkflowState> {
+  return withFakeFleetWorker(env, fleet, 4, async (taskQueue) => {
     const input = RolloutRequestSchema.parse({ instance_id: 'fake-deployment.invalid:8000', instance_type: 'vllm', monitoring_duration_seconds: 60, ...request, replicas: fleet.addresses });
     const handle = await env.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, { taskQueue, workflowId: `improve-${Math.random().toString(36).slice(2)}`, args: [input] });
     return WorkflowStateSchema.parse(await handle.result());
-  } finally {
-    worker.shutdown();
-    await running;
-  }
+  });
 }
 
 const newRevision = (state: WorkflowState) => state.optimization_plan!.revision;

@@ -9,9 +9,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { RolloutRequestSchema, type WorkflowState } from '../../models';
 import { MONITORING_TICK_BUDGET } from '../../core/monitoring';
-import { createRolloutWorker } from '../../worker/createWorker';
 import { FakeFleet } from '../helpers/fakeFleet';
-import { startTimeSkippingServer, workflowBundle } from '../helpers/temporal';
+import { withFakeFleetWorker } from '../helpers/fakeFleetWorker';
+import { startTimeSkippingServer } from '../helpers/temporal';
 import { ROLLOUT_WORKFLOW_TYPE } from '../../contract';
 
 jest.setTimeout(600_000);
@@ -67,16 +67,7 @@ test('a one-week window over 20 stages (the schema\'s longest rollout) stays und
   expect(RolloutRequestSchema.safeParse({ ...request, stages: [...stages.slice(0, 19).map((p) => p - 1), 99.5, 100] }).success).toBe(false);
 
   const fleet = new FakeFleet({ size: 20, pushMs: 1 });
-  const taskQueue = `history-${Math.random().toString(36).slice(2)}`;
-  const worker = await createRolloutWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle: workflowBundle(),
-    activities: fleet.activities(8),
-  });
-  const running = worker.run();
-  try {
+  await withFakeFleetWorker(env, fleet, 8, async (taskQueue) => {
     const handle = await env.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
       taskQueue,
       workflowId: `history-${Math.random().toString(36).slice(2)}`,
@@ -95,8 +86,5 @@ test('a one-week window over 20 stages (the schema\'s longest rollout) stays und
     console.log(`one-week window, 20 stages: ${samples} samples, ${events} history events, ${(bytes / 1024 / 1024).toFixed(2)} MiB`);
     expect(events).toBeLessThan(MAX_EVENTS);
     expect(bytes).toBeLessThan(MAX_BYTES);
-  } finally {
-    worker.shutdown();
-    await running;
-  }
+  });
 });

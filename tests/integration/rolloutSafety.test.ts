@@ -9,11 +9,12 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RolloutRequestSchema, type RolloutRequestInput, type WorkflowState } from '../../models';
-import { createRolloutWorker } from '../../worker/createWorker';
 import { abortUpdate, getStateQuery } from '../../workflows/definitions';
 import { FakeFleet, Gate, OLD_REVISION } from '../helpers/fakeFleet';
+import { withFakeFleetWorker } from '../helpers/fakeFleetWorker';
+import { until } from '../helpers/until';
 import { historyPathToRecord } from '../helpers/histories';
-import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { startDevServer } from '../helpers/temporal';
 import { ROLLOUT_WORKFLOW_TYPE } from '../../contract';
 
 jest.setTimeout(180_000);
@@ -28,40 +29,12 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** Runs `body` with a worker whose activities push to `fleet`, `concurrency` replicas at a time. */
-async function withWorker(fleet: FakeFleet, concurrency: number, body: (taskQueue: string) => Promise<void>): Promise<void> {
-  const taskQueue = `safety-${Math.random().toString(36).slice(2)}`;
-  const worker = await createRolloutWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle: workflowBundle(),
-    activities: fleet.activities(concurrency),
-  });
-  const running = worker.run();
-  try {
-    await body(taskQueue);
-  } finally {
-    worker.shutdown();
-    await running;
-  }
-}
-
 function start(taskQueue: string, fleet: FakeFleet, input: Partial<RolloutRequestInput>): Promise<WorkflowHandle> {
   return env.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: `safety-${Math.random().toString(36).slice(2)}`,
     args: [RolloutRequestSchema.parse({ instance_id: 'fake-deployment.invalid:8000', instance_type: 'vllm', replicas: fleet.addresses, monitoring_duration_seconds: 3, ...input })],
   });
-}
-
-/** Polls until `check` holds (never a fixed sleep): robust on a loaded machine. */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** With RECORD_HISTORIES=1, keeps the run's history in tests/histories/<package version>/ (new files only). */
@@ -78,7 +51,7 @@ const abort = (h: WorkflowHandle, reason: string) => h.executeUpdate(abortUpdate
 test.concurrent('an abort during analysis stops the rollout before any push', async () => {
   const analysisGate = new Gate();
   const fleet = new FakeFleet({ size: 4, pushMs: 10, analysisGate });
-  await withWorker(fleet, 4, async (taskQueue) => {
+  await withFakeFleetWorker(env, fleet, 4, async (taskQueue) => {
     const handle = await start(taskQueue, fleet, { stages: [50, 100] });
     await until(() => analysisGate.reached, 'the analysis activity');
     const answered = abort(handle, 'wrong deployment');
@@ -101,7 +74,7 @@ test.concurrent('an abort during the last stage\'s final sample never ends compl
   // 3 s window → 3 samples; hold the 3rd sample of the 100% stage (4 of 4 replicas).
   const gate = new Gate();
   const fleet = new FakeFleet({ size: 4, pushMs: 10, sampleGate: { canaryTo: 4, sample: 3, gate } });
-  await withWorker(fleet, 4, async (taskQueue) => {
+  await withFakeFleetWorker(env, fleet, 4, async (taskQueue) => {
     const handle = await start(taskQueue, fleet, { stages: [50, 100] });
     await until(() => gate.reached, 'the final sample of the last stage');
     expect(fleet.everyReplicaOn(OLD_REVISION)).toBe(false);
@@ -123,7 +96,7 @@ test.concurrent('an abort during the last stage\'s final sample never ends compl
 
 test.concurrent('a refusal in a stage larger than the push concurrency: no push starts after it, every replica ends on its old revision', async () => {
   const fleet: FakeFleet = new FakeFleet({ size: 20, pushMs: 400, refuse: (address: string): boolean => address === fleet.addresses[9] });
-  await withWorker(fleet, 4, async (taskQueue) => {
+  await withFakeFleetWorker(env, fleet, 4, async (taskQueue) => {
     const handle = await start(taskQueue, fleet, { stages: [100] });
     const final = (await handle.result()) as WorkflowState;
     expect(final.status).toBe('rolled_back');
@@ -146,7 +119,7 @@ test.concurrent('cancelling the workflow during a push: the push activity stops,
   // 12 pushes of 4 s, two at a time: 24 s of pushing, far longer than a cancellation takes to arrive
   // (the next heartbeat the SDK sends, at most 8 s apart with the 10 s heartbeat timeout).
   const fleet = new FakeFleet({ size: 12, pushMs: 4000 });
-  await withWorker(fleet, 2, async (taskQueue) => {
+  await withFakeFleetWorker(env, fleet, 2, async (taskQueue) => {
     const handle = await start(taskQueue, fleet, { stages: [100] });
     await until(() => fleet.pushes.some((p) => p.outcome === 'applied') && fleet.pushes.some((p) => p.outcome === 'running'), 'a push in flight after one applied');
     await handle.cancel();
@@ -166,7 +139,7 @@ test.concurrent('cancelling the workflow during a push: the push activity stops,
 
 test.concurrent('an abort while a slow push runs takes effect in seconds: the push activity is cancelled and the fleet restored', async () => {
   const fleet = new FakeFleet({ size: 4, pushMs: 120_000 });
-  await withWorker(fleet, 4, async (taskQueue) => {
+  await withFakeFleetWorker(env, fleet, 4, async (taskQueue) => {
     const handle = await start(taskQueue, fleet, { stages: [100] });
     await until(() => fleet.pushes.filter((p) => p.outcome === 'running').length === 4, 'four pushes in flight');
     const abortedAt = Date.now();

@@ -4,16 +4,13 @@
  * verdicts are its rollouts' own terminal statuses, leaves the fleet on the configuration it kept,
  * stops after the current iteration on request, and hands its constraints to the next run.
  */
-import type { Server } from 'node:http';
 import axios from 'axios';
-import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createApp } from '../../api/app';
-import { run } from '../../cli/main';
 import type { TuningState, WorkflowState } from '../../models';
 import { recordHistoryIfAsked } from '../helpers/histories';
 import { startStack, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
+import { tuningEnded, waitForTuning, withTuneCli } from '../helpers/tunings';
 
 jest.setTimeout(240_000);
 
@@ -31,21 +28,6 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function waitForTuning(id: string, done: (s: TuningState) => boolean, timeoutMs = 180_000): Promise<TuningState> {
-  const deadline = Date.now() + timeoutMs;
-  let last: TuningState | undefined;
-  while (Date.now() < deadline) {
-    const res = await stack.api.get(`/api/v1/tunings/${id}`);
-    if (res.status === 200) {
-      last = res.body as TuningState;
-      if (done(last)) return last;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`tuning ${id} did not reach the expected state; last: ${JSON.stringify(last)?.slice(0, 3000)}`);
-}
-
-const ended = (s: TuningState) => s.status === 'completed' || s.status === 'failed';
 const request = (extra: object) => ({ instance_id: stack.deployments[0], instance_type: 'sglang', monitoring_duration_seconds: 2, stages: [50, 100], ...extra });
 
 test('iterates rollouts until its budget, holding the deployment; the fleet ends on what it kept', async () => {
@@ -58,7 +40,7 @@ test('iterates rollouts until its budget, holding the deployment; the fleet ends
   expect(clash.status).toBe(409);
   expect(clash.body.error.message).toContain(id);
 
-  const done = await waitForTuning(id, ended);
+  const done = await waitForTuning(stack, id, tuningEnded);
   finished = done;
   console.log(done.decision_log.map((e) => `${e.iteration} ${e.source} ${JSON.stringify(e.changes)} ${e.verdict} ${e.score_before} → ${e.score_after}`).join('\n'));
   expect(done.status).toBe('completed');
@@ -91,11 +73,11 @@ test('iterates rollouts until its budget, holding the deployment; the fleet ends
   expect(next.status).toBe(201);
   expect(next.body.constraints).toEqual(done.constraints);
   const nextId = next.body.tuning_id as string;
-  await waitForTuning(nextId, (s) => s.status === 'running');
+  await waitForTuning(stack, nextId, (s) => s.status === 'running');
   const stop = await stack.api.post(`/api/v1/tunings/${nextId}/stop`).send({ stopped_by: 'oncall' });
   expect(stop.status).toBe(200);
   expect(stop.body.stop_requested_by).toBe('oncall');
-  const stopped = await waitForTuning(nextId, ended);
+  const stopped = await waitForTuning(stack, nextId, tuningEnded);
   expect(stopped.stop_reason === 'stopped' || stopped.stop_reason === 'slo_met' || stopped.stop_reason === 'search_exhausted').toBe(true);
   expect(stopped.iterations).toBeLessThanOrEqual(1);
   const again = await stack.api.post(`/api/v1/tunings/${nextId}/stop`).send({});
@@ -112,30 +94,9 @@ test('refuses bad requests naming the field, and unknown ids', async () => {
   expect((await stack.api.get('/api/v1/tunings/rollout-1')).status).toBe(404);
 });
 
-type Cli = (...args: string[]) => Promise<{ code: number; out: string; err: string }>;
-
-/** `servetune tune …` against a gateway of the stack's task queue, for the body's length. */
-async function withCli(body: (cli: Cli) => Promise<void>): Promise<void> {
-  const server: Server = createApp(env.client, { taskQueue: stack.taskQueue }).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const cli = async (...args: string[]) => {
-    let out = '';
-    let err = '';
-    const deps = { env: { SERVETUNE_URL: url }, timeoutMs: 30_000, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now(), terminal: () => ({ isTTY: false }) };
-    const code = await run(['node', 'servetune', 'tune', ...args], { out: (t) => void (out += t), err: (t) => void (err += t) }, deps);
-    return { code, out, err };
-  };
-  try {
-    await body(cli);
-  } finally {
-    await new Promise((r) => server.close(r));
-  }
-}
-
 test('servetune tune status|watch|stop|start through the gateway', async () => {
   expect(finished).toBeDefined();
-  await withCli(async (cli) => {
+  await withTuneCli(stack, async (cli) => {
     const id = finished!.tuning_id;
     const status = await cli('status', id);
     expect(status.code).toBe(0);
@@ -163,7 +124,7 @@ test('past its capacity (4.5 rps per replica), the run proves it: capacity_bound
   try {
     const started = await stack.api.post('/api/v1/tunings').send(request({ target_health: 80, budget: { max_iterations: 8 } }));
     expect(started.status).toBe(201);
-    const done = await waitForTuning(started.body.tuning_id as string, ended);
+    const done = await waitForTuning(stack, started.body.tuning_id as string, tuningEnded);
     console.log(done.decision_log.map((e) => `${e.iteration} ${e.source} ${JSON.stringify(e.changes)} ${e.verdict} ${e.score_before} → ${e.score_after}`).join('\n'), `\n${done.capacity_verdict?.argument}`);
     expect(done.stop_reason).toBe('capacity_bound');
     expect(done.iterations).toBeLessThanOrEqual(8);
@@ -185,7 +146,7 @@ test('past its capacity (4.5 rps per replica), the run proves it: capacity_bound
     // Whatever did not help was put back: every replica runs what the run kept.
     const sim = await stack.simState(deployment);
     for (const replica of sim.replicas) expect(replica.engine_args.mem_fraction_static).toBe(done.current_args!.mem_fraction_static);
-    await withCli(async (cli) => {
+    await withTuneCli(stack, async (cli) => {
       const status = await cli('status', done.tuning_id);
       expect(status.out).toContain(`completed (capacity_bound)`);
       expect(status.out).toContain(`capacity bound: ${v.replicas_needed} replicas needed (4 run)`);

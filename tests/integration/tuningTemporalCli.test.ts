@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TuningState } from '../../models';
 import { startStack, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
+import { tuningEnded, waitForTuning } from '../helpers/tunings';
 
 jest.setTimeout(240_000);
 
@@ -27,12 +28,6 @@ afterAll(async () => {
 
 const temporal = (id: string, ...args: string[]) =>
   promisify(execFile)(process.env.TEMPORAL_CLI_PATH!, [...args, '--address', env.address, '--namespace', env.namespace ?? 'default', '--workflow-id', id, '--output', 'json']);
-
-async function restState(id: string): Promise<TuningState> {
-  const res = await stack.api.get(`/api/v1/tunings/${id}`);
-  expect(res.status).toBe(200);
-  return res.body as TuningState;
-}
 
 /** The command's output once it succeeds: the guard starts the run a moment after the gateway's 201. */
 async function untilAnswered(command: () => Promise<{ stdout: string }>): Promise<{ stdout: string }> {
@@ -68,12 +63,7 @@ test('query getTuningState and update stop, as an operator types them', async ()
   };
   expect(stop.result).toMatchObject({ tuning_id: id, stop_requested_by: 'oncall' });
 
-  const deadline = Date.now() + 180_000;
-  let state = await restState(id);
-  while (state.status === 'running' && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    state = await restState(id);
-  }
+  const state = await waitForTuning(stack, id, tuningEnded);
   expect(state.status).toBe('completed');
   // It ends after the iteration under way when the stop came (or earlier, if that iteration met the goal).
   expect(['stopped', 'slo_met', 'search_exhausted']).toContain(state.stop_reason);

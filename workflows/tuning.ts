@@ -15,7 +15,7 @@ import { withDefaults } from '../core/healthScore';
 import { rolloutStaticDetails, rolloutStaticSummary } from '../core/rolloutStory';
 import { capacityStep, verdictAfterCorner, type CapacityStep } from '../core/tuningCapacity';
 import { initialTuningState, iterationRequest } from '../core/tuningRun';
-import { describeAwaitingApproval, describeEntry, isConstraint, iterationsWithoutGain, restartsOf, scoreAfter, stopReason, unapprovedEnd, verdictOf } from '../core/tuningProgress';
+import { describeAwaitingApproval, describeEntry, isConstraint, iterationsWithoutGain, restartsOf, scoreAfter, stopReason, unapprovedEnd, verdictOf, type Progress } from '../core/tuningProgress';
 import { applyChanges, nextCandidate, type Candidate } from '../core/tuningSearch';
 import { DEPLOYMENT_KEY, ENGINE_KEY, rolloutId, STAGE_KEY, STATUS_KEY, WRONG_STATE_ERROR } from '../contract';
 import { rolloutWorkflow } from './rollout';
@@ -211,7 +211,7 @@ function record(state: TuningState, iteration: number, childId: string, candidat
   touch(state);
 }
 
-function progress(state: TuningState, score: number | null) {
+function progress(state: TuningState, score: number | null): Progress {
   const last = state.decision_log[state.decision_log.length - 1];
   return {
     score,
